@@ -82,6 +82,10 @@ type Domain struct {
 	// server's hostname, or the Office 365 endpoint when relay.office365
 	// .mx_to_office365 is set.
 	MX []string `yaml:"mx,omitempty"`
+	// SPF lists extra SPF mechanisms for other servers that send for the
+	// domain (another relay, a newsletter service): "ip4:192.0.2.5",
+	// "include:_spf.example.net". They are kept before the "~all".
+	SPF []string `yaml:"spf,omitempty"`
 }
 
 // DKIM holds a domain's signing settings.
@@ -162,6 +166,11 @@ type Smarthost struct {
 	Username string `yaml:"username"`
 	// Destinations limits the smarthost to these recipient domains; empty: all mail.
 	Destinations []string `yaml:"destinations"`
+	// SPF lists the SPF mechanisms that cover the smarthost's sending
+	// addresses ("include:_spf.relay.example.net", "ip4:192.0.2.25");
+	// empty: "a:<host>", which is right only when the host sends from the
+	// addresses its name resolves to.
+	SPF []string `yaml:"spf,omitempty"`
 }
 
 // Upstream lists the servers that relay through this box.
