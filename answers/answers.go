@@ -137,7 +137,7 @@ type Office365 struct {
 	ConnectorAuth string      `yaml:"connector_auth"`
 	Certificate   Certificate `yaml:"certificate"`
 	// MXToOffice365 points the domains' MX at Office 365; unset means yes.
-	MXToOffice365 *bool `yaml:"mx_to_office365"`
+	MXToOffice365 *bool `yaml:"mx_to_office365,omitempty"`
 	// DKIMCNAMEs maps selector1/selector2 to the CNAME targets that
 	// Get-DkimSigningConfig shows.
 	DKIMCNAMEs map[string]string `yaml:"dkim_cnames"`
