@@ -1,7 +1,7 @@
 // Package generators turns validated answers and public keys into the
 // contents of every bundle file. It is pure: no file I/O, clock,
 // environment or randomness. Each area has its own sub-package (postfix,
-// opendkim, dnszone, office365); Bundle assembles them.
+// opendkim, dnszone, office365, guide); package generate assembles them.
 package generators
 
 import (

@@ -1,0 +1,80 @@
+// Package cli holds sendready's commands. Each command has an options
+// struct and a run function that takes its I/O streams, so tests run them
+// in-process.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes shared by every command; scripts rely on them.
+const (
+	ExitOK       = 0
+	ExitFailed   = 1 // the command ran and something failed or was refused
+	ExitUsage    = 2 // bad flags or invalid answers: nothing was done
+	ExitConflict = 3 // generate: a refused overwrite, or an I/O error
+)
+
+// Streams are the command's standard streams.
+type Streams struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+// exitError carries an exit code out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func withCode(code int, err error) error { return &exitError{code: code, err: err} }
+
+// Run executes sendready with args and returns the exit code.
+func Run(version string, args []string, s Streams) int {
+	root := newRootCmd(version, s)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintln(s.Err, "sendready:", err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return ExitUsage // cobra's own errors: unknown flags, bad arguments
+}
+
+func newRootCmd(version string, s Streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sendready",
+		Short: "Set up DKIM, SPF, DMARC and relaying for a Postfix mail server",
+		Long: `sendready asks about your mail server, generates DKIM keys, OpenDKIM and
+Postfix configuration and the DNS records to publish, for direct sending,
+relaying into Office 365, relaying through a smarthost, or relaying for
+other servers.`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(s.Err, "The interactive wizard is not available in this version yet.")
+			fmt.Fprintln(s.Err, "Write an answers file (see docs/answers.md) and run:")
+			fmt.Fprintln(s.Err, "  sendready generate --answers answers.yaml --out ./bundle")
+			return cmd.Help()
+		},
+	}
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.Err)
+	root.SetVersionTemplate("sendready {{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(ExitUsage, err) })
+	root.AddCommand(newGenerateCmd(version, s))
+	return root
+}
