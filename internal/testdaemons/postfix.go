@@ -51,12 +51,19 @@ type Postfix struct {
 //     /etc files inside the queue directory.
 func NewPostfix(t testing.TB, dir string) *Postfix {
 	t.Helper()
+	return NewPostfixAt(t, dir, filepath.Join(dir, "etc"))
+}
+
+// NewPostfixAt is NewPostfix with the configuration in etc (for example
+// <root>/etc/postfix, where a bundle generated with --root expects it);
+// queue and data directories go into dir.
+func NewPostfixAt(t testing.TB, dir, etc string) *Postfix {
+	t.Helper()
 	Require(t, "postfix", "postconf")
-	etc := filepath.Join(dir, "etc")
 	spool := filepath.Join(dir, "spool")
 	data := filepath.Join(dir, "data")
 	for _, d := range []string{etc, spool, data} {
-		if err := os.Mkdir(d, 0o755); err != nil {
+		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatalf("testdaemons: %v", err)
 		}
 	}
