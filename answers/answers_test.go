@@ -119,6 +119,7 @@ func TestBadAnswers(t *testing.T) {
 		{"bad policy and rua", base(`domains: [{name: example.com, dmarc: {policy: block, rua: "dmarc@example.com"}}]`), []string{`dmarc.policy: "block" is not a DMARC policy`, `dmarc.rua: "dmarc@example.com" is not a mailto: URI`}},
 		{"bad mode", base("relay: {mode: carrier-pigeon}"), []string{`relay.mode: "carrier-pigeon" is not a relay mode`}},
 		{"o365 connector without ipv4", strings.Replace(base("relay: {mode: office365-connector}"), "ipv4: [203.0.113.10]", "ipv6: ['2001:db8::25']", 1), []string{"Office 365 connector by IP accepts IPv4 addresses only"}},
+		{"o365 connector with ipv6", strings.Replace(base("relay: {mode: office365-connector}"), "ipv4: [203.0.113.10]", "ipv4: [203.0.113.10], ipv6: ['2001:db8::25']", 1), []string{`server.ipv6: "2001:db8::25" cannot go into an Office 365 connector`}},
 		{"o365 cert without files", base("relay: {mode: office365-connector, office365: {connector_auth: certificate}}"), []string{"relay.office365.certificate: needs cert_file and key_file", "relay.office365.certificate.name"}},
 		{"smtp auth without user", base("relay: {mode: office365-smtp-auth}"), []string{`relay.office365.username: is not a mailbox address`}},
 		{"smarthost without host", base("relay: {mode: smarthost}"), []string{"relay.smarthost.host: is missing"}},

@@ -266,6 +266,10 @@ func (a *Answers) validateRelay(v *validator) {
 				v.fail("server.ipv4", "", "is empty, but an Office 365 connector by IP accepts IPv4 addresses only",
 					"list the server's public IPv4 address, or use connector_auth: certificate")
 			}
+			if len(a.Server.IPv6) > 0 {
+				v.fail("server.ipv6", strings.Join(a.Server.IPv6, ", "), "cannot go into an Office 365 connector: Microsoft accepts IPv4 addresses only there, and Postfix relays to Microsoft over IPv4",
+					"remove the IPv6 addresses (this server sends only to Office 365), or use connector_auth: certificate")
+			}
 			if len(a.Server.IPv4) > 1 {
 				v.warn("server.ipv4", strings.Join(a.Server.IPv4, ", "), "has several addresses: every one must be in the connector's -SenderIPAddresses", "the generated connector.ps1 lists them all")
 			}
@@ -282,8 +286,8 @@ func (a *Answers) validateRelay(v *validator) {
 		default:
 			v.fail("relay.office365.connector_auth", o.ConnectorAuth, "is not a connector authentication", "write ip or certificate")
 		}
-		if len(a.Server.IPv6) > 0 {
-			v.warn("server.ipv6", strings.Join(a.Server.IPv6, ", "), "is not used towards Office 365: the connector matches IPv4 only, so Postfix is told to prefer IPv4 there", "")
+		if len(a.Server.IPv6) > 0 && o.ConnectorAuth == ConnectorCertificate {
+			v.warn("server.ipv6", strings.Join(a.Server.IPv6, ", "), "is not used towards Office 365: Postfix is told to prefer IPv4 there", "")
 		}
 	case ModeOffice365SMTPAuth:
 		u := r.Office365.Username
