@@ -4,9 +4,13 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -38,9 +42,11 @@ func withCode(code int, err error) error { return &exitError{code: code, err: er
 
 // Run executes sendready with args and returns the exit code.
 func Run(version string, args []string, s Streams) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	root := newRootCmd(version, s)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
 	}
@@ -75,6 +81,6 @@ other servers.`,
 	root.SetErr(s.Err)
 	root.SetVersionTemplate("sendready {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(ExitUsage, err) })
-	root.AddCommand(newGenerateCmd(version, s))
+	root.AddCommand(newGenerateCmd(version, s), newCheckCmd(s))
 	return root
 }

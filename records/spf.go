@@ -237,7 +237,7 @@ func ParseSPF(s string) (SPF, error) {
 		}
 		if t.Modifier == ModRedirect || t.Modifier == ModExp {
 			if seen[t.Modifier] {
-				return SPF{}, fmt.Errorf("%w: %q: %s= may appear only once (RFC 7208 §6)", ErrSPFSyntax, field, t.Modifier)
+				return SPF{}, fmt.Errorf("%w: %q: %s= may appear only once (RFC 7208 §6)", ErrSPFSyntax, clip(field), t.Modifier)
 			}
 			seen[t.Modifier] = true
 		}
@@ -262,7 +262,7 @@ func cutVersion(s string) (string, bool) {
 
 var (
 	modifierName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.\-]*$`)
-	cidrSuffix   = regexp.MustCompile(`^(.*?)((?:/[0-9]+)?(?://[0-9]+)?)$`)
+	cidrSuffix   = regexp.MustCompile(`(?s)^(.*?)((?:/[0-9]+)?(?://[0-9]+)?)$`)
 	cidr4        = regexp.MustCompile(`^(0|[1-9][0-9]?)$`)
 	cidr6        = regexp.MustCompile(`^(0|[1-9][0-9]{0,2})$`)
 )
@@ -271,7 +271,7 @@ var (
 // "-all" or "redirect=_spf.example.com". Errors wrap ErrSPFSyntax.
 func ParseSPFTerm(field string) (SPFTerm, error) {
 	bad := func(format string, args ...any) (SPFTerm, error) {
-		return SPFTerm{}, fmt.Errorf("%w: %q: %s", ErrSPFSyntax, field, fmt.Sprintf(format, args...))
+		return SPFTerm{}, fmt.Errorf("%w: %q: %s", ErrSPFSyntax, clip(field), fmt.Sprintf(format, args...))
 	}
 	if field == "" {
 		return bad("empty term")
@@ -442,10 +442,10 @@ func checkDomainSpec(s string) error {
 	d := strings.TrimSuffix(s, ".")
 	i := strings.LastIndexByte(d, '.')
 	if i < 0 {
-		return fmt.Errorf("%q is not a fully qualified domain name", s)
+		return fmt.Errorf("%q is not a fully qualified domain name", clip(s))
 	}
 	if !isTopLabel(d[i+1:]) {
-		return fmt.Errorf("%q does not end in a valid top-level label", s)
+		return fmt.Errorf("%q does not end in a valid top-level label", clip(s))
 	}
 	return nil
 }
@@ -541,4 +541,14 @@ func isTopLabel(l string) bool {
 		return l[0] != '-' && l[len(l)-1] != '-'
 	}
 	return alpha
+}
+
+// clip shortens s for an error message: a 64 KiB term must not become a
+// 64 KiB message.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	return strings.ToValidUTF8(s[:max], "") + "…"
 }

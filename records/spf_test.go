@@ -2,6 +2,7 @@ package records
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -194,5 +195,12 @@ func TestSPFBuildAndCount(t *testing.T) {
 		if s.LookupTerms() != c.lookups || !reflect.DeepEqual(s.Includes(), c.includes) || s.Redirect() != c.redirect || s.HasPassAll() != c.passAll {
 			t.Errorf("%s: lookups %d includes %q redirect %q passAll %v", c.in, s.LookupTerms(), s.Includes(), s.Redirect(), s.HasPassAll())
 		}
+	}
+}
+
+func TestSPFErrorsAreShort(t *testing.T) {
+	_, err := ParseSPF("v=spf1 include:" + strings.Repeat("x", 70000) + " ~all")
+	if err == nil || len(err.Error()) > 300 {
+		t.Errorf("error of %d bytes: %.200v", len(fmt.Sprint(err)), err)
 	}
 }

@@ -15,6 +15,9 @@ import (
 // Knot is a running knotd serving zones on loopback.
 type Knot struct {
 	Addr string // 127.0.0.1:port, UDP and TCP
+
+	dir   string            // scratch directory; knotd's control socket is run/knot.sock
+	files map[string]string // zone origin (fully qualified, lower case) → zone file
 }
 
 // StartKnot serves each zone fragment (origin → fragment, wrapped with
@@ -57,8 +60,10 @@ template:
     journal-content: none
 zone:
 `, port, filepath.Join(dir, "run"), filepath.Join(dir, "db"))
+	files := make(map[string]string, len(origins))
 	for i, o := range origins {
 		file := filepath.Join(dir, "zones", fmt.Sprintf("zone%d.zone", i))
+		files[strings.ToLower(dns.Fqdn(o))] = file
 		if err := os.WriteFile(file, []byte(WrapZone(o, zones[o])), 0o600); err != nil {
 			t.Fatalf("testdaemons: %v", err)
 		}
@@ -99,7 +104,7 @@ zone:
 		}
 		t.Fatalf("testdaemons: knotd on %s: %v\nknotd log:\n%s\n%s", addr, err, p.out, zs.String())
 	}
-	return &Knot{Addr: addr}
+	return &Knot{Addr: addr, dir: dir, files: files}
 }
 
 // unboundNoDefault lists libunbound's built-in local zones that tests need
