@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/sendready/sendready/answers"
 	"github.com/sendready/sendready/dkimkeys"
 	"github.com/sendready/sendready/dnscheck"
+	"github.com/sendready/sendready/generate"
 )
 
 // ExitPending is check's exit code when nothing failed but something is
@@ -159,7 +159,7 @@ func checkExpectations(opts *checkOptions) ([]dnscheck.Expect, error) {
 		if _, err := a.Validate(); err != nil {
 			return nil, err
 		}
-		keys, err := bundleKeys(a, opts.BundleDir)
+		keys, err := generate.PublicKeys(a, opts.BundleDir)
 		if err != nil {
 			return nil, err
 		}
@@ -195,38 +195,6 @@ func checkExpectations(opts *checkOptions) ([]dnscheck.Expect, error) {
 		exps[i].DNSBL = opts.DNSBL
 	}
 	return exps, nil
-}
-
-// bundleKeys loads the public half of every signer's key: from the bundle's
-// private keys, or the answers' public_key.
-func bundleKeys(a *answers.Answers, dir string) (map[string]crypto.PublicKey, error) {
-	keys := map[string]crypto.PublicKey{}
-	for i, d := range a.Domains {
-		for _, s := range d.Signers() {
-			if s.External {
-				pub, err := dkimkeys.ParsePublic(d.DKIM.PublicKey)
-				if err != nil {
-					return nil, fmt.Errorf("domains[%d].dkim.public_key: %w", i, err)
-				}
-				keys[s.KeyName()] = pub
-				continue
-			}
-			if dir == "" {
-				continue
-			}
-			p := filepath.Join(dir, "opendkim", "keys", s.Domain, s.Selector+".private")
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return nil, fmt.Errorf("--bundle: %w (generate the bundle first, or leave --bundle out to check the records without comparing keys)", err)
-			}
-			k, err := dkimkeys.ParsePEM(data)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", p, err)
-			}
-			keys[s.KeyName()] = k.Public()
-		}
-	}
-	return keys, nil
 }
 
 // readKey reads a PEM private or public key, or a DKIM p= value.

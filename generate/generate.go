@@ -219,3 +219,37 @@ func Files(in generators.Input, keys []generators.File) ([]generators.File, erro
 	}
 	return append(files, g...), nil
 }
+
+// PublicKeys returns the public key of every signer in a: from the bundle's
+// private keys in dir, or the answers' public_key for external signers.
+// With dir empty, local signers get no key (their records are checked for
+// validity only).
+func PublicKeys(a *answers.Answers, dir string) (map[string]crypto.PublicKey, error) {
+	keys := map[string]crypto.PublicKey{}
+	for i, d := range a.Domains {
+		for _, s := range d.Signers() {
+			if s.External {
+				pub, err := dkimkeys.ParsePublic(d.DKIM.PublicKey)
+				if err != nil {
+					return nil, fmt.Errorf("%w: domains[%d].dkim.public_key: %v", ErrKeys, i, err)
+				}
+				keys[s.KeyName()] = pub
+				continue
+			}
+			if dir == "" {
+				continue
+			}
+			p := filepath.Join(dir, "opendkim", "keys", s.Domain, s.Selector+".private")
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v (generate the bundle first)", ErrKeys, err)
+			}
+			k, err := dkimkeys.ParsePEM(data)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrKeys, p, err)
+			}
+			keys[s.KeyName()] = k.Public()
+		}
+	}
+	return keys, nil
+}
