@@ -1,7 +1,6 @@
 package bundle
 
 import (
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -12,8 +11,6 @@ import (
 
 	"github.com/sendready/sendready/generators"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 func sampleManifest() Manifest {
 	return Manifest{

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sendready/sendready/internal/goldenfile"
+
 	"github.com/sendready/sendready/generators"
 )
 
@@ -474,20 +476,5 @@ func TestManifestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", t.Name()+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./bundle/ -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("bundle.json differs from %s (rerun with -update and review the diff):\n%s", golden, got)
-	}
+	goldenfile.Assert(t, goldenfile.Path(t), got)
 }

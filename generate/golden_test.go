@@ -2,17 +2,16 @@ package generate
 
 import (
 	"crypto/rand"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/sendready/sendready/internal/goldenfile"
+
 	"github.com/sendready/sendready/answers"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // seedKeys puts the fixed test keys where Render looks for existing keys,
 // so that every rendered file is deterministic.
@@ -64,21 +63,7 @@ func TestGuideGolden(t *testing.T) {
 				}
 				seen++
 				golden := filepath.Join("testdata", "TestGuideGolden", name, f.Path+".golden")
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(golden, f.Data, 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test ./generate -update and review the diff)", err)
-				}
-				if string(want) != string(f.Data) {
-					t.Errorf("%s differs from %s (run with -update and review the diff)", f.Path, golden)
-				}
+				goldenfile.Assert(t, golden, f.Data)
 				if f.Path == "install.sh" {
 					script := filepath.Join(out, "install.sh")
 					if err := os.WriteFile(script, f.Data, 0o755); err != nil {

@@ -6,13 +6,14 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sendready/sendready/internal/goldenfile"
 
 	"github.com/miekg/dns"
 
@@ -21,8 +22,6 @@ import (
 	"github.com/sendready/sendready/layout"
 	"github.com/sendready/sendready/records"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // now fixes the default DKIM selector: 202405.
 var now = time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)
@@ -142,40 +141,6 @@ func cases(t *testing.T) map[string]*answers.Answers {
 	outside.Server.IPv6 = []string{"2001:db8:1:2::25"}
 	m["hostname-outside"] = outside
 	return m
-}
-
-// dump renders files as one text: a header per file, then its contents.
-func dump(files []generators.File) string {
-	var b strings.Builder
-	for _, f := range files {
-		b.WriteString("==> " + f.Path + " -> " + f.Target + " (" + f.Mode.String() + ")\n")
-		b.Write(f.Data)
-		if len(f.Data) > 0 && f.Data[len(f.Data)-1] != '\n' {
-			b.WriteString("\n[no newline at end of file]\n")
-		}
-	}
-	return b.String()
-}
-
-func golden(t *testing.T, got string) {
-	t.Helper()
-	p := filepath.Join("testdata", t.Name()+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the output (run go test -update and review the diff):\n%s", p, got)
-	}
 }
 
 func TestFiles(t *testing.T) {
@@ -491,3 +456,7 @@ func TestRecordsErrors(t *testing.T) {
 		})
 	}
 }
+
+func golden(t *testing.T, got string) { goldenfile.Assert(t, goldenfile.Path(t), []byte(got)) }
+
+func dump(files []generators.File) string { return goldenfile.Dump(files) }

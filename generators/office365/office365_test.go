@@ -2,18 +2,15 @@ package office365
 
 import (
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sendready/sendready/internal/goldenfile"
 
 	"github.com/sendready/sendready/answers"
 	"github.com/sendready/sendready/generators"
 	"github.com/sendready/sendready/layout"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func connectorAnswers() *answers.Answers {
 	no := false
@@ -41,33 +38,6 @@ func connectorAnswers() *answers.Answers {
 
 func input(a *answers.Answers) generators.Input {
 	return generators.Input{Answers: a, Layout: layout.For(a.Server.Distro, "/"), Version: "test"}
-}
-
-func golden(t *testing.T, files []generators.File) {
-	t.Helper()
-	var b strings.Builder
-	for _, f := range files {
-		b.WriteString("==> " + f.Path + " -> " + f.Target + " (" + f.Mode.String() + ")\n")
-		b.Write(f.Data)
-	}
-	got := b.String()
-	p := filepath.Join("testdata", t.Name()+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run go test -update and review the diff):\n%s", p, got)
-	}
 }
 
 func TestFiles(t *testing.T) {
@@ -172,4 +142,9 @@ func TestQuote(t *testing.T) {
 	if got := List([]string{"a.com", "b'c.com"}); got != `'a.com', 'b''c.com'` {
 		t.Errorf("List = %s", got)
 	}
+}
+
+func golden(t *testing.T, files []generators.File) {
+	t.Helper()
+	goldenfile.Assert(t, goldenfile.Path(t), []byte(goldenfile.Dump(files)))
 }

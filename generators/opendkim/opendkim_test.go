@@ -2,18 +2,15 @@ package opendkim
 
 import (
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sendready/sendready/internal/goldenfile"
 
 	"github.com/sendready/sendready/answers"
 	"github.com/sendready/sendready/generators"
 	"github.com/sendready/sendready/layout"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // baseAnswers is one domain, direct mode, RSA, with defaults applied.
 func baseAnswers() *answers.Answers {
@@ -33,41 +30,6 @@ func baseAnswers() *answers.Answers {
 
 func input(a *answers.Answers) generators.Input {
 	return generators.Input{Answers: a, Layout: layout.For(a.Server.Distro, "/"), Version: "test"}
-}
-
-// dump renders files as one text: a header per file with its path, target
-// and mode, then its contents.
-func dump(files []generators.File) string {
-	var b strings.Builder
-	for _, f := range files {
-		b.WriteString("==> " + f.Path + " -> " + f.Target + " (" + f.Mode.String() + ")\n")
-		b.Write(f.Data)
-		if len(f.Data) > 0 && f.Data[len(f.Data)-1] != '\n' {
-			b.WriteString("\n[no newline at end of file]\n")
-		}
-	}
-	return b.String()
-}
-
-func golden(t *testing.T, got string) {
-	t.Helper()
-	p := filepath.Join("testdata", t.Name()+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run go test -update and review the diff):\n%s", p, got)
-	}
 }
 
 func TestFiles(t *testing.T) {
@@ -230,3 +192,7 @@ func TestMilters(t *testing.T) {
 		t.Errorf("both: Milters = %s", got)
 	}
 }
+
+func golden(t *testing.T, got string) { goldenfile.Assert(t, goldenfile.Path(t), []byte(got)) }
+
+func dump(files []generators.File) string { return goldenfile.Dump(files) }

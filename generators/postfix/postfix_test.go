@@ -2,21 +2,19 @@ package postfix
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sendready/sendready/internal/goldenfile"
+
 	"github.com/sendready/sendready/answers"
 	"github.com/sendready/sendready/generators"
 	"github.com/sendready/sendready/layout"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 var fixedNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
@@ -101,24 +99,6 @@ func bundleText(t *testing.T, in generators.Input) string {
 		fmt.Fprintf(&b, "- %s\n", w)
 	}
 	return b.String()
-}
-
-func golden(t *testing.T, got string) {
-	t.Helper()
-	name := filepath.Join("testdata", strings.ReplaceAll(t.Name(), "/", "_")+".golden")
-	if *update {
-		if err := os.WriteFile(name, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the generated output (go test -update, then review the diff):\n%s", name, got)
-	}
 }
 
 func TestFiles(t *testing.T) {
@@ -244,4 +224,10 @@ func TestServiceForms(t *testing.T) {
 	if s.Key() != "submission/inet" {
 		t.Errorf("Key = %s", s.Key())
 	}
+}
+
+func golden(t *testing.T, got string) {
+	t.Helper()
+	name := filepath.Join("testdata", strings.ReplaceAll(t.Name(), "/", "_")+".golden")
+	goldenfile.Assert(t, name, []byte(got))
 }
