@@ -2,9 +2,6 @@ package dkimkeys_test
 
 import (
 	"crypto"
-	"crypto/ed25519"
-	"crypto/x509"
-	"encoding/base64"
 	"fmt"
 	"net/smtp"
 	"os"
@@ -17,31 +14,6 @@ import (
 	"github.com/sendready/sendready/dkimkeys"
 	"github.com/sendready/sendready/internal/testdaemons"
 )
-
-// txtValue builds the DKIM key record by hand (the records package is
-// written elsewhere): RSA publishes the base64 DER SubjectPublicKeyInfo,
-// ed25519 the base64 of the raw 32-byte key (RFC 8463).
-func txtValue(t *testing.T, pub crypto.PublicKey) string {
-	t.Helper()
-	if ed, ok := pub.(ed25519.PublicKey); ok {
-		return "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(ed)
-	}
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(der)
-}
-
-// zoneTXT quotes v as strings of at most 255 bytes.
-func zoneTXT(v string) string {
-	var parts []string
-	for len(v) > 255 {
-		parts = append(parts, `"`+v[:255]+`"`)
-		v = v[255:]
-	}
-	return "( " + strings.Join(append(parts, `"`+v+`"`), " ") + " )"
-}
 
 // published writes an RSA and an ed25519 key with WriteNew into a
 // testdaemons.Dir (keys/rsa1.private, keys/ed1.private), publishes their
@@ -69,7 +41,7 @@ func published(t *testing.T) (string, map[string]crypto.Signer, *testdaemons.Kno
 		if err := dkimkeys.WriteNew(filepath.Join(dir, "keys", sel+".private"), data); err != nil {
 			t.Fatal(err)
 		}
-		zone += sel + "._domainkey TXT " + zoneTXT(txtValue(t, k.Public())) + "\n"
+		zone += sel + "._domainkey TXT " + testdaemons.DKIMTXT(t, k.Public()) + "\n"
 	}
 	testdaemons.CheckZone(t, "example.test", zone)
 	return dir, keys, testdaemons.StartKnot(t, map[string]string{"example.test": zone})

@@ -1,12 +1,7 @@
 package opendkim
 
 import (
-	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sendready/sendready/answers"
+	"github.com/sendready/sendready/dkimkeys"
 	"github.com/sendready/sendready/generators"
 	"github.com/sendready/sendready/internal/testdaemons"
 	"github.com/sendready/sendready/layout"
@@ -62,40 +58,22 @@ func realTree(t *testing.T, a *answers.Answers) (layout.Layout, map[string]strin
 
 	records := map[string]string{}
 	for _, k := range KeyFiles(in) {
-		var der []byte
-		var rec string
-		switch k.Signer.Algorithm {
-		case answers.AlgEd25519:
-			pub, priv, err := ed25519.GenerateKey(rand.Reader)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if der, err = x509.MarshalPKCS8PrivateKey(priv); err != nil {
-				t.Fatal(err)
-			}
-			// RFC 8463: p= is the raw 32-byte key, not a SubjectPublicKeyInfo.
-			rec = "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(pub)
-		default:
-			key, err := rsa.GenerateKey(rand.Reader, k.Signer.Bits)
-			if err != nil {
-				t.Fatal(err)
-			}
-			spki, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-			if err != nil {
-				t.Fatal(err)
-			}
-			der = x509.MarshalPKCS1PrivateKey(key)
-			rec = "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(spki)
+		key, err := dkimkeys.Generate(k.Signer.Algorithm, k.Signer.Bits, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
 		}
-		typ := map[bool]string{true: "PRIVATE KEY", false: "RSA PRIVATE KEY"}[k.Signer.Algorithm == answers.AlgEd25519]
+		pemData, err := dkimkeys.MarshalPEM(key)
+		if err != nil {
+			t.Fatal(err)
+		}
 		dir := filepath.Dir(k.Target)
 		mkdirOwned(t, filepath.Dir(dir), 0o750, uid, gid) // keys/
 		mkdirOwned(t, dir, 0o700, uid, gid)               // keys/<domain>/
-		writeFile(t, k.Target, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600)
+		writeFile(t, k.Target, pemData, 0o600)
 		if err := os.Chown(k.Target, uid, gid); err != nil {
 			t.Fatal(err)
 		}
-		records[k.Signer.KeyName()] = rec
+		records[k.Signer.KeyName()] = testdaemons.DKIMTXT(t, key.Public())
 	}
 	return in.Layout, records
 }
@@ -119,14 +97,14 @@ func TestRealOpenDKIMTestkey(t *testing.T) {
 	// that testkey does compare the keys.
 	a.Domains = append(a.Domains, answers.Domain{Name: "mismatch.test", DKIM: answers.DKIM{Selector: "m1", Algorithm: answers.AlgBoth, Bits: 1024}})
 	l, records := realTree(t, a)
-	otherRSA, otherEd := otherRecords(t)
+	otherRSA, otherEd := otherKey(t, answers.AlgRSA, 1024), otherKey(t, answers.AlgEd25519, 0)
 	records["m1._domainkey.mismatch.test"] = otherRSA
 	records["m1-ed._domainkey.mismatch.test"] = otherEd
 
 	zones := map[string]string{}
 	for _, s := range a.Signers() {
 		if rec, ok := records[s.KeyName()]; ok {
-			zones[s.Domain] += s.Selector + "._domainkey IN TXT " + txtStrings(rec) + "\n"
+			zones[s.Domain] += s.Selector + "._domainkey IN TXT " + rec + "\n"
 		}
 	}
 	knot := testdaemons.StartKnot(t, zones)
@@ -189,25 +167,6 @@ func run(t *testing.T, bin string, args ...string) string {
 	return string(out)
 }
 
-// otherRecords returns DKIM records of keys that are on no disk.
-func otherRecords(t *testing.T) (rsaRec, edRec string) {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 1024)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spki, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, _, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(spki),
-		"v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(pub)
-}
-
 func TestRealOpenDKIMListens(t *testing.T) {
 	testdaemons.Require(t, "opendkim")
 	l, _ := realTree(t, realAnswers())
@@ -234,16 +193,6 @@ func TestRealOpenDKIMListens(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-}
-
-// txtStrings quotes s as zone-file character-strings of at most 255 bytes.
-func txtStrings(s string) string {
-	var parts []string
-	for len(s) > 255 {
-		parts = append(parts, `"`+s[:255]+`"`)
-		s = s[255:]
-	}
-	return strings.Join(append(parts, `"`+s+`"`), " ")
 }
 
 func opendkimIDs(t *testing.T) (int, int) {
@@ -287,4 +236,14 @@ func readFile(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// otherKey returns the zone TXT data of a key that is on no disk.
+func otherKey(t *testing.T, algorithm string, bits int) string {
+	t.Helper()
+	key, err := dkimkeys.Generate(algorithm, bits, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testdaemons.DKIMTXT(t, key.Public())
 }

@@ -2,10 +2,6 @@ package testdaemons_test
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/ed25519"
-	"crypto/x509"
-	"encoding/base64"
 	"fmt"
 	"net/smtp"
 	"os"
@@ -18,31 +14,6 @@ import (
 	"github.com/sendready/sendready/dkimkeys"
 	"github.com/sendready/sendready/internal/testdaemons"
 )
-
-// quoteTXT splits a TXT value into quoted strings of at most 255 bytes.
-func quoteTXT(v string) string {
-	var parts []string
-	for len(v) > 255 {
-		parts = append(parts, `"`+v[:255]+`"`)
-		v = v[255:]
-	}
-	parts = append(parts, `"`+v+`"`)
-	return "( " + strings.Join(parts, " ") + " )"
-}
-
-// dkimRecord builds the DKIM TXT value by hand (the records package is
-// tested elsewhere).
-func dkimRecord(t *testing.T, pub crypto.PublicKey) string {
-	t.Helper()
-	if ed, ok := pub.(ed25519.PublicKey); ok {
-		return "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(ed)
-	}
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(der)
-}
 
 // dkimSetup writes an RSA key, publishes it in Knot and writes an
 // OpenDKIM configuration signing mail from example.test with selector sel.
@@ -64,7 +35,7 @@ func dkimSetup(t *testing.T) (conf, addr string, k *testdaemons.Knot) {
 		t.Fatal(err)
 	}
 	k = testdaemons.StartKnot(t, map[string]string{
-		"example.test": "sel._domainkey TXT " + quoteTXT(dkimRecord(t, key.Public())) + "\n",
+		"example.test": "sel._domainkey TXT " + testdaemons.DKIMTXT(t, key.Public()) + "\n",
 	})
 	addr = fmt.Sprintf("127.0.0.1:%d", testdaemons.FreePort(t))
 	port := addr[strings.LastIndex(addr, ":")+1:]

@@ -1,6 +1,7 @@
 package testdaemons
 
 import (
+	"crypto"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+	"github.com/sendready/sendready/records"
 )
 
 // WrapZone returns fragment with a test $ORIGIN, $TTL, SOA and NS added, so
@@ -110,4 +112,15 @@ func numbered(s string) string {
 		fmt.Fprintf(&b, "%3d  %s\n", i+1, l)
 	}
 	return b.String()
+}
+
+// DKIMTXT is the zone-file TXT data (quoted strings of at most 255 bytes)
+// of pub's DKIM key record, for publishing a test key in Knot.
+func DKIMTXT(t testing.TB, pub crypto.PublicKey) string {
+	t.Helper()
+	rec, err := records.NewDKIM(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return records.QuoteTXT(records.SplitTXT(rec.String()))
 }
