@@ -53,7 +53,7 @@ var (
 )
 
 // Manifest is bundle.json: what generated the bundle, for which system, and
-// the checksum and mode of every other file in it. A later apply checks Root
+// the checksum and mode of every other file in it. Apply checks Root
 // against --root and uses the checksums to detect hand edits.
 type Manifest struct {
 	SendreadyVersion string `json:"sendready_version"`

@@ -59,23 +59,22 @@ func Run(version string, args []string, s Streams) int {
 }
 
 func newRootCmd(version string, s Streams) *cobra.Command {
+	wopts := &wizardOptions{}
 	root := &cobra.Command{
 		Use:   "sendready",
 		Short: "Set up DKIM, SPF, DMARC and relaying for a Postfix mail server",
 		Long: `sendready asks about your mail server, generates DKIM keys, OpenDKIM and
 Postfix configuration and the DNS records to publish, for direct sending,
 relaying into Office 365, relaying through a smarthost, or relaying for
-other servers.`,
+other servers, then checks DNS live until every record is right.
+
+Run without a command, it starts the wizard.`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintln(s.Err, "The interactive wizard is not available in this version yet.")
-			fmt.Fprintln(s.Err, "Write an answers file (see docs/answers.md) and run:")
-			fmt.Fprintln(s.Err, "  sendready generate --answers answers.yaml --out ./bundle")
-			return cmd.Help()
-		},
+		RunE:          func(cmd *cobra.Command, _ []string) error { return runWizard(cmd.Context(), wopts, version, s) },
 	}
+	addWizardFlags(root, wopts)
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
