@@ -50,6 +50,7 @@ func (m *model) summaryView() string {
 	var b strings.Builder
 	if m.dashReady && m.dash.Done() {
 		b.WriteString(m.st.good.Render("Every check passes.") + "\n\n")
+		b.WriteString(m.dash.View() + "\n\n")
 	} else {
 		b.WriteString("Checks stopped before everything passed; to carry on, run\n  sendready check --wait \\\n    --answers " + m.opts.AnswersPath + " \\\n    --bundle " + m.opts.BundleDir + "\n\n")
 	}
