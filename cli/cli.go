@@ -80,6 +80,6 @@ Run without a command, it starts the wizard.`,
 	root.SetErr(s.Err)
 	root.SetVersionTemplate("sendready {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(ExitUsage, err) })
-	root.AddCommand(newGenerateCmd(version, s), newCheckCmd(s))
+	root.AddCommand(newGenerateCmd(version, s), newCheckCmd(s), newApplyCmd(s), newRollbackCmd(s))
 	return root
 }
