@@ -157,7 +157,7 @@ func runAccessible(ctx context.Context, opts Options) (int, error) {
 		} else {
 			fmt.Fprintln(out, "\nEvery check passes.")
 		}
-		fmt.Fprintf(out, "Next: read %s/README.md, then run install.sh as root.\n", strings.TrimSuffix(opts.BundleDir, "/"))
+		fmt.Fprintf(out, "Next: read %s/README.md, then install it as root: sendready apply --bundle %s\n", strings.TrimSuffix(opts.BundleDir, "/"), opts.BundleDir)
 		return exitOK, nil
 	}
 }

@@ -56,6 +56,6 @@ func (m *model) summaryView() string {
 	}
 	b.WriteString("Bundle:  " + m.opts.BundleDir + " (" + m.out.res.Write.Summary() + ")\n")
 	b.WriteString("Answers: " + m.opts.AnswersPath + "\n")
-	b.WriteString("Next:    read " + filepath.Join(m.opts.BundleDir, "README.md") + ", then run install.sh as root.\n")
+	b.WriteString("Next:    read " + filepath.Join(m.opts.BundleDir, "README.md") + ", then install it as root:\n         sendready apply --bundle " + m.opts.BundleDir + "\n")
 	return b.String()
 }
