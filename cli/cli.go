@@ -80,6 +80,7 @@ Run without a command, it starts the wizard.`,
 	root.SetErr(s.Err)
 	root.SetVersionTemplate("sendready {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(ExitUsage, err) })
-	root.AddCommand(newGenerateCmd(version, s), newCheckCmd(s), newApplyCmd(s), newRollbackCmd(s))
+	root.AddCommand(newGenerateCmd(version, s), newCheckCmd(s), newApplyCmd(s), newRollbackCmd(s),
+		newExplainCmd(s), newMigrateCmd(s), newDNSCmd(s))
 	return root
 }

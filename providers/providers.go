@@ -105,6 +105,17 @@ type Options struct {
 
 // MakePlan compares what a bundle wants in zone (records of that zone,
 // from dns/records.json) with what the zone has.
+//
+// The plan lists, in the order of want, one change per record sendready
+// publishes, then the records it found beside them: records of a set it
+// owns (the MX set, the mail host's A/AAAA, its DKIM selector) that are
+// not its own are conflicts (deleted with Force), other TXT records are
+// unchanged and never touched. The SPF record is merged, never
+// duplicated; a DMARC record is never weakened without Force. Only the
+// value decides whether a record is unchanged: a TTL that differs from
+// the bundle's is left as it is, and records joining a set that keeps
+// other records take that set's TTL (an RRset has one TTL, RFC 2181
+// §5.2).
 func MakePlan(zone string, want []records.Record, have []Existing, opts Options) (Plan, error) {
-	panic("not implemented")
+	return makePlan(zone, want, have, opts)
 }

@@ -25,6 +25,11 @@ type Knot struct {
 // when knotd refuses a zone.
 func StartKnot(t testing.TB, zones map[string]string) *Knot {
 	t.Helper()
+	return startKnot(t, zones, KnotOptions{})
+}
+
+func startKnot(t testing.TB, zones map[string]string, opts KnotOptions) *Knot {
+	t.Helper()
 	bin := mustBin(t, "knotd")
 	dir := Dir(t)
 	for _, d := range []string{"zones", "db", "run"} {
@@ -58,8 +63,9 @@ template:
     zonefile-sync: -1
     zonefile-load: whole
     journal-content: none
-zone:
 `, port, filepath.Join(dir, "run"), filepath.Join(dir, "db"))
+	conf.WriteString(opts.sections())
+	conf.WriteString("zone:\n")
 	files := make(map[string]string, len(origins))
 	for i, o := range origins {
 		file := filepath.Join(dir, "zones", fmt.Sprintf("zone%d.zone", i))
@@ -67,7 +73,7 @@ zone:
 		if err := os.WriteFile(file, []byte(WrapZone(o, zones[o])), 0o600); err != nil {
 			t.Fatalf("testdaemons: %v", err)
 		}
-		fmt.Fprintf(&conf, "  - domain: %q\n    file: %q\n", dns.Fqdn(o), file)
+		fmt.Fprintf(&conf, "  - domain: %q\n    file: %q\n%s", dns.Fqdn(o), file, opts.zoneACL())
 	}
 	confPath := filepath.Join(dir, "knot.conf")
 	if err := os.WriteFile(confPath, []byte(conf.String()), 0o600); err != nil {
