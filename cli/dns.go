@@ -3,12 +3,9 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,18 +13,12 @@ import (
 
 	"github.com/sendready/sendready/answers"
 	"github.com/sendready/sendready/providers"
-	"github.com/sendready/sendready/providers/cloudflare"
-	"github.com/sendready/sendready/providers/rfc2136"
-	"github.com/sendready/sendready/records"
+	"github.com/sendready/sendready/publish"
 )
 
 // ExitPlanPending is dns plan's exit code when changes are pending (and
 // none is in conflict).
 const ExitPlanPending = 4
-
-// cloudflareTokenEnv names the environment variable holding the
-// Cloudflare API token when --token-file is not given.
-const cloudflareTokenEnv = "CLOUDFLARE_API_TOKEN"
 
 type dnsOptions struct {
 	AnswersFile string
@@ -85,7 +76,7 @@ differs from the plan; 2 bad usage or input; 4 (plan only) changes pending.`,
 	f.StringVar(&opts.Provider, "provider", "", "cloudflare or rfc2136 (default: dns.provider of the answers)")
 	f.StringVar(&opts.Server, "server", "", "rfc2136: the primary server, ADDR[:PORT] (default: dns.rfc2136.server)")
 	f.StringVar(&opts.TSIGFile, "tsig-file", "", "rfc2136: TSIG key file (default: dns.rfc2136.tsig_key_file)")
-	f.StringVar(&opts.TokenFile, "token-file", "", "cloudflare: file holding the API token (default: the "+cloudflareTokenEnv+" environment variable)")
+	f.StringVar(&opts.TokenFile, "token-file", "", "cloudflare: file holding the API token (default: the "+publish.CloudflareTokenEnv+" environment variable)")
 	f.StringVar(&opts.APIURL, "api-url", "", "cloudflare: API base URL (default: Cloudflare's)")
 	f.BoolVar(&opts.Force, "force", false, "replace records sendready does not own and allow weakening a DMARC policy")
 
@@ -106,83 +97,8 @@ differs from the plan; 2 bad usage or input; 4 (plan only) changes pending.`,
 	return cmd
 }
 
-// dnsProvider builds the provider named name (already checked to be
-// cloudflare or rfc2136) from the flags and answers, and describes it for
-// the plan's heading. Its errors are usage errors.
-func dnsProvider(name string, opts *dnsOptions, a *answers.Answers) (providers.Provider, string, error) {
-	switch name {
-	case answers.ProviderRFC2136:
-		server := firstNonEmpty(opts.Server, a.DNS.RFC2136.Server)
-		if server == "" {
-			return nil, "", errors.New("rfc2136: no server: set dns.rfc2136.server in the answers or pass --server ADDR:PORT")
-		}
-		addrs, err := serverList("--server", []string{server})
-		if err != nil {
-			return nil, "", err
-		}
-		keyFile := opts.TSIGFile
-		if keyFile == "" {
-			keyFile = strings.TrimSpace(a.DNS.RFC2136.TSIGKeyFile)
-			if keyFile != "" && !filepath.IsAbs(keyFile) {
-				// Relative to the answers file, which names it.
-				keyFile = filepath.Join(filepath.Dir(opts.AnswersFile), keyFile)
-			}
-		}
-		if keyFile == "" {
-			return nil, "", errors.New("rfc2136: no TSIG key: set dns.rfc2136.tsig_key_file in the answers or pass --tsig-file FILE")
-		}
-		key, err := rfc2136.ReadKeyFile(keyFile)
-		if err != nil {
-			return nil, "", err
-		}
-		p, err := rfc2136.New(rfc2136.Config{Server: addrs[0], Key: key})
-		if err != nil {
-			return nil, "", err
-		}
-		return p, fmt.Sprintf("rfc2136 at %s, %s", addrs[0], key), nil
-	case answers.ProviderCloudflare:
-		token, from := os.Getenv(cloudflareTokenEnv), cloudflareTokenEnv
-		if opts.TokenFile != "" {
-			b, err := os.ReadFile(opts.TokenFile)
-			if err != nil {
-				return nil, "", fmt.Errorf("--token-file: %w", err)
-			}
-			token, from = strings.TrimSpace(string(b)), opts.TokenFile
-		}
-		if token == "" {
-			return nil, "", fmt.Errorf("cloudflare: no API token: set %s or pass --token-file FILE (a token with the Zone:Read and DNS:Edit permissions)", cloudflareTokenEnv)
-		}
-		p, err := cloudflare.New(cloudflare.Config{Token: token, APIURL: opts.APIURL})
-		if err != nil {
-			return nil, "", err
-		}
-		desc := "cloudflare, token from " + from
-		if opts.APIURL != "" {
-			desc += ", API " + opts.APIURL
-		}
-		return p, desc, nil
-	}
-	return nil, "", fmt.Errorf("unknown DNS provider %q", name)
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s = strings.TrimSpace(s); s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
-// zoneRecords is one zone's records from dns/records.json.
-type zoneRecords struct {
-	zone string
-	recs []records.Record
-}
-
-// dnsInputs loads the answers and the bundle's records, grouped by zone in
-// the order they first appear.
-func dnsInputs(opts *dnsOptions) (*answers.Answers, []zoneRecords, error) {
+// dnsInputs loads the answers and the bundle's records, zone by zone.
+func dnsInputs(opts *dnsOptions) (*answers.Answers, []publish.Zone, error) {
 	switch {
 	case opts.AnswersFile == "":
 		return nil, nil, errors.New("--answers FILE is required: it names the DNS provider (dns.provider) and its settings")
@@ -197,34 +113,9 @@ func dnsInputs(opts *dnsOptions) (*answers.Answers, []zoneRecords, error) {
 	if _, err := a.Validate(); err != nil {
 		return nil, nil, err
 	}
-	path := filepath.Join(opts.BundleDir, "dns", "records.json")
-	data, err := os.ReadFile(path)
+	zones, err := publish.LoadZones(opts.BundleDir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading the records: %w (run sendready generate --answers %s --out %s first)", err, opts.AnswersFile, opts.BundleDir)
-	}
-	var recs []records.Record
-	if err := json.Unmarshal(data, &recs); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	var zones []zoneRecords
-	for _, r := range recs {
-		if r.Type == records.TypePTR {
-			continue // the address owner sets them
-		}
-		if _, err := r.RR(); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", path, err)
-		}
-		i := 0
-		for i < len(zones) && zones[i].zone != r.Zone {
-			i++
-		}
-		if i == len(zones) {
-			zones = append(zones, zoneRecords{zone: r.Zone})
-		}
-		zones[i].recs = append(zones[i].recs, r)
-	}
-	if len(zones) == 0 {
-		return nil, nil, fmt.Errorf("%s holds no records to publish", path)
+		return nil, nil, fmt.Errorf("%w (run sendready generate --answers %s --out %s first)", err, opts.AnswersFile, opts.BundleDir)
 	}
 	return a, zones, nil
 }
@@ -234,35 +125,23 @@ func runDNS(ctx context.Context, opts *dnsOptions, s Streams, push bool) error {
 	if err != nil {
 		return withCode(ExitUsage, err)
 	}
-	name := strings.ToLower(firstNonEmpty(opts.Provider, a.DNS.Provider))
-	switch name {
-	case answers.ProviderCloudflare, answers.ProviderRFC2136:
-	case "", answers.ProviderManual:
-		return withCode(ExitUsage, fmt.Errorf("dns.provider is %q: set it to cloudflare or rfc2136 in the answers, or pass --provider; to publish by hand, use %s",
-			firstNonEmpty(name, answers.ProviderManual), filepath.Join(opts.BundleDir, "dns", "<zone>.txt")))
-	default:
-		return withCode(ExitUsage, fmt.Errorf("--provider %q: use cloudflare or rfc2136", name))
+	settings := publish.Settings{Provider: opts.Provider, Server: opts.Server, TSIGFile: opts.TSIGFile,
+		TokenFile: opts.TokenFile, APIURL: opts.APIURL, AnswersFile: opts.AnswersFile}
+	name := publish.ProviderName(settings, a)
+	if name != answers.ProviderCloudflare && name != answers.ProviderRFC2136 && opts.Provider != "" {
+		return withCode(ExitUsage, fmt.Errorf("--provider %q: use cloudflare or rfc2136", opts.Provider))
 	}
-	prov, desc, err := dnsProvider(name, opts, a)
+	prov, desc, err := publish.Open(settings, a)
 	if err != nil {
 		return withCode(ExitUsage, err)
 	}
-
-	plans := make([]providers.Plan, 0, len(zones))
-	for _, z := range zones {
-		have, err := prov.Read(ctx, z.zone, providers.Names(z.recs))
-		if err != nil {
-			return withCode(ExitFailed, fmt.Errorf("reading zone %s: %w", z.zone, err))
-		}
-		p, err := providers.MakePlan(z.zone, z.recs, have, providers.Options{Force: opts.Force})
-		if err != nil {
-			return withCode(ExitFailed, err)
-		}
-		plans = append(plans, p)
+	plans, err := publish.Plans(ctx, prov, zones, providers.Options{Force: opts.Force})
+	if err != nil {
+		return withCode(ExitFailed, err)
 	}
 	conflicts, pending := 0, 0
 	for _, p := range plans {
-		printPlan(s.Out, p, desc)
+		publish.WritePlan(s.Out, p, desc)
 		conflicts += len(p.Conflicts())
 		if p.Pending() {
 			pending++
@@ -310,55 +189,26 @@ func pushPlans(ctx context.Context, prov providers.Provider, plans []providers.P
 			}
 			fmt.Fprintf(s.Err, "dns: pushing zone %s failed: %v\n", p.Zone, err)
 			// The provider may have applied part of it: show what the zone holds.
-			if diffs, rerr := reread(ctx, prov, p); rerr == nil {
-				printDiffs(s.Out, p.Zone, diffs)
+			if diffs, rerr := publish.Reread(ctx, prov, p); rerr == nil {
+				publish.WriteDiffs(s.Out, p.Zone, diffs)
 			}
 			return withCode(ExitFailed, fmt.Errorf("pushing zone %s: %w (%s)", p.Zone, err, done))
 		}
 		applied = append(applied, p.Zone)
-		diffs, err := reread(ctx, prov, p)
+		diffs, err := publish.Reread(ctx, prov, p)
 		if err != nil {
 			return withCode(ExitFailed, fmt.Errorf("zone %s was pushed, but reading it again failed: %w", p.Zone, err))
 		}
 		if len(diffs) > 0 {
 			failed = true
 		}
-		printDiffs(s.Out, p.Zone, diffs)
+		publish.WriteDiffs(s.Out, p.Zone, diffs)
 	}
 	if failed {
 		return withCode(ExitFailed, errors.New("the zones read back differ from the plan (see above)"))
 	}
 	fmt.Fprintf(s.Out, "Next: sendready check --wait %s\n", dnsArgs(opts))
 	return nil
-}
-
-// reread reads p's zone again and compares it with the plan.
-func reread(ctx context.Context, prov providers.Provider, p providers.Plan) ([]string, error) {
-	var names []records.Record
-	for _, c := range p.Changes {
-		if c.New.Name != "" {
-			names = append(names, c.New)
-		}
-		if c.Old != nil {
-			names = append(names, c.Old.Record)
-		}
-	}
-	now, err := prov.Read(ctx, p.Zone, providers.Names(names))
-	if err != nil {
-		return nil, err
-	}
-	return providers.Verify(p, now), nil
-}
-
-func printDiffs(w io.Writer, zone string, diffs []string) {
-	if len(diffs) == 0 {
-		fmt.Fprintf(w, "Pushed zone %s; read back, it holds exactly what the plan says.\n", zone)
-		return
-	}
-	fmt.Fprintf(w, "Zone %s read back differs from the plan:\n", zone)
-	for _, d := range diffs {
-		fmt.Fprintf(w, "  %s\n", d)
-	}
 }
 
 // dnsArgs repeats the --answers and --bundle arguments for a suggested
@@ -386,46 +236,4 @@ func confirm(s Streams, question string) (bool, error) {
 		return true, nil
 	}
 	return false, nil
-}
-
-// printPlan writes one zone's plan: a heading, then per record the
-// action, type, name and value, and why.
-func printPlan(w io.Writer, p providers.Plan, provider string) {
-	fmt.Fprintf(w, "Zone %s (%s): %s\n", p.Zone, provider, p.Summary())
-	for _, c := range p.Changes {
-		r := c.New
-		if c.Action == providers.Delete || c.Action == providers.Conflict && c.Old != nil {
-			r = c.Old.Record
-		}
-		fmt.Fprintf(w, "  %-9s  %-5s  %s\n", c.Action, r.Type, r.Name)
-		switch c.Action {
-		case providers.Update:
-			fmt.Fprintf(w, "             old: %s\n", planValue(c.Old.Record))
-			fmt.Fprintf(w, "             new: %s\n", planValue(c.New))
-		case providers.Conflict:
-			if c.Old != nil {
-				fmt.Fprintf(w, "             has:  %s\n", planValue(c.Old.Record))
-			}
-			if c.New.Name != "" {
-				fmt.Fprintf(w, "             want: %s %s\n", c.New.Type, planValue(c.New))
-			}
-		default:
-			fmt.Fprintf(w, "             %s\n", planValue(r))
-		}
-		fmt.Fprintf(w, "             why: %s\n", c.Why)
-	}
-	fmt.Fprintln(w)
-}
-
-// planValue is a record's data as the plan shows it: TXT quoted and
-// whole, MX with its preference, with the TTL.
-func planValue(r records.Record) string {
-	v := r.Value
-	switch r.Type {
-	case records.TypeTXT:
-		v = fmt.Sprintf("%q", r.Value)
-	case records.TypeMX:
-		v = fmt.Sprintf("%d %s", r.Priority, r.Value)
-	}
-	return fmt.Sprintf("%s (TTL %d)", v, r.TTL)
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/sendready/sendready/internal/testdaemons"
+	"github.com/sendready/sendready/publish"
 )
 
 // runDNSCmd runs sendready with args and stdin in, with the dns command
@@ -171,7 +172,7 @@ func TestDNSUsage(t *testing.T) {
 		t.Fatalf("generate: %s", stderr)
 	}
 	const token = "cf-secret-token-0123456789"
-	t.Setenv(cloudflareTokenEnv, "")
+	t.Setenv(publish.CloudflareTokenEnv, "")
 	for _, c := range []struct {
 		args []string
 		want string
@@ -197,7 +198,7 @@ func TestDNSUsage(t *testing.T) {
 
 	// A token from the environment is never shown, even when the API
 	// cannot be reached.
-	t.Setenv(cloudflareTokenEnv, token)
+	t.Setenv(publish.CloudflareTokenEnv, token)
 	code, out, stderr := runDNSCmd(t, "", "dns", "plan", "--answers", manual, "--bundle", bundleDir, "--provider", "cloudflare", "--api-url", "http://127.0.0.1:1/client/v4")
 	if code != ExitFailed {
 		t.Errorf("unreachable API: exit %d\n%s", code, stderr)
