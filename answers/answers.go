@@ -184,9 +184,18 @@ type Upstream struct {
 // DNS says how records get published.
 type DNS struct {
 	// Provider is manual, cloudflare or rfc2136.
-	Provider string  `yaml:"provider"`
-	TTL      int     `yaml:"ttl"`
-	RFC2136  RFC2136 `yaml:"rfc2136"`
+	Provider   string     `yaml:"provider"`
+	TTL        int        `yaml:"ttl"`
+	RFC2136    RFC2136    `yaml:"rfc2136"`
+	Cloudflare Cloudflare `yaml:"cloudflare,omitempty"`
+}
+
+// Cloudflare holds Cloudflare settings. The API token itself is never
+// stored here: it is read from TokenFile or the CLOUDFLARE_API_TOKEN
+// environment variable.
+type Cloudflare struct {
+	// TokenFile is a file holding an API token with Zone:Read and DNS:Edit.
+	TokenFile string `yaml:"token_file,omitempty"`
 }
 
 // RFC2136 holds dynamic-update settings.

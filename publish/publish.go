@@ -81,12 +81,19 @@ func Open(s Settings, a *answers.Answers) (providers.Provider, string, error) {
 		return p, fmt.Sprintf("rfc2136 at %s, %s", addr, key), nil
 	case answers.ProviderCloudflare:
 		token, from := os.Getenv(CloudflareTokenEnv), CloudflareTokenEnv
-		if s.TokenFile != "" {
-			b, err := os.ReadFile(s.TokenFile)
+		tokenFile := s.TokenFile
+		if tokenFile == "" && token == "" {
+			tokenFile = strings.TrimSpace(a.DNS.Cloudflare.TokenFile)
+			if tokenFile != "" && !filepath.IsAbs(tokenFile) && s.AnswersFile != "" {
+				tokenFile = filepath.Join(filepath.Dir(s.AnswersFile), tokenFile)
+			}
+		}
+		if tokenFile != "" {
+			b, err := os.ReadFile(tokenFile)
 			if err != nil {
 				return nil, "", fmt.Errorf("cloudflare token file: %w", err)
 			}
-			token, from = strings.TrimSpace(string(b)), s.TokenFile
+			token, from = strings.TrimSpace(string(b)), tokenFile
 		}
 		if token == "" {
 			return nil, "", fmt.Errorf("cloudflare: no API token: set %s or give a token file (a token with the Zone:Read and DNS:Edit permissions)", CloudflareTokenEnv)
