@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sendready/sendready/tui/internal/nav"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/sendready/sendready/dnscheck"
@@ -69,12 +71,6 @@ type tickMsg struct{}
 // pollMsg starts the round scheduled after round gen, unless another
 // round (r) started since.
 type pollMsg struct{ gen int }
-
-// Default screen size until a tea.WindowSizeMsg arrives.
-const (
-	defaultWidth  = 80
-	defaultHeight = 24
-)
 
 // New returns a dashboard that checks exps with c.
 func New(c *dnscheck.Checker, exps []dnscheck.Expect, opts Options) Model {
@@ -179,17 +175,13 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 	case tea.KeyPressMsg:
 		n := len(m.report.Checks)
+		if sel, ok := nav.Move(msg.String(), m.sel, n); ok {
+			m.sel = sel
+			break
+		}
 		switch msg.String() {
 		case "r":
 			m, cmd = m.startRound()
-		case "up", "k":
-			m.sel--
-		case "down", "j":
-			m.sel++
-		case "home", "g":
-			m.sel = 0
-		case "end", "G":
-			m.sel = n - 1
 		case "pgup":
 			m.sel -= max(1, m.bodyHeight()-1)
 		case "pgdown":

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sendready/sendready/tui/internal/nav"
+
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -56,14 +58,7 @@ func (m Model) style(style lipgloss.Style, s string) string {
 
 // size is the window size, 80×24 until the first tea.WindowSizeMsg.
 func (m Model) size() (int, int) {
-	w, h := m.width, m.height
-	if w <= 0 {
-		w = defaultWidth
-	}
-	if h <= 0 {
-		h = defaultHeight
-	}
-	return w, h
+	return nav.Size(m.width, m.height)
 }
 
 // column is one server of the matrix.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sendready/sendready/tui/internal/nav"
+
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -27,12 +29,6 @@ const (
 
 // noticeTTL is how long the "copied" notice stays.
 const noticeTTL = 3 * time.Second
-
-// Default screen size until a tea.WindowSizeMsg arrives.
-const (
-	defaultWidth  = 80
-	defaultHeight = 24
-)
 
 // Model is the records screen.
 type Model struct {
@@ -81,15 +77,12 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 	case tea.KeyPressMsg:
 		n := len(m.items)
+		if sel, ok := nav.Move(msg.String(), m.sel, n); ok {
+			m.sel = sel
+			m.notice = ""
+			break
+		}
 		switch msg.String() {
-		case "up", "k":
-			m.sel--
-		case "down", "j":
-			m.sel++
-		case "home", "g":
-			m.sel = 0
-		case "end", "G":
-			m.sel = n - 1
 		case "pgup", "pgdown":
 			m.sel = m.page(msg.String() == "pgdown")
 		case "c":
@@ -129,14 +122,7 @@ func (m Model) copied(value, notice string) (Model, tea.Cmd) {
 
 // size is the window size, 80×24 until the first tea.WindowSizeMsg.
 func (m Model) size() (int, int) {
-	w, h := m.width, m.height
-	if w <= 0 {
-		w = defaultWidth
-	}
-	if h <= 0 {
-		h = defaultHeight
-	}
-	return w, h
+	return nav.Size(m.width, m.height)
 }
 
 // bodyHeight is how many listing lines fit between the title and the help
