@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/sendready/sendready/internal/shell"
 )
 
 // binDirs are searched after PATH: sudo and service environments often
@@ -52,18 +54,9 @@ func execRun(ctx context.Context, name string, args ...string) ([]byte, error) {
 func cmdline(name string, args []string) string {
 	parts := []string{name}
 	for _, a := range args {
-		parts = append(parts, shellQuote(a))
+		parts = append(parts, shell.Quote(a))
 	}
 	return strings.Join(parts, " ")
-}
-
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@,+%", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // runner runs commands through Options.Run and records them.

@@ -170,42 +170,11 @@ func runDNS(ctx context.Context, opts *dnsOptions, s Streams, push bool) error {
 	return pushPlans(ctx, prov, plans, opts, s)
 }
 
-// pushPlans applies each pending plan, reads its zone again and compares.
+// pushPlans pushes the plans and, when every zone reads back as planned,
+// suggests the live check.
 func pushPlans(ctx context.Context, prov providers.Provider, plans []providers.Plan, opts *dnsOptions, s Streams) error {
-	var applied []string
-	failed := false
-	for _, p := range plans {
-		if !p.Pending() {
-			continue
-		}
-		err := prov.Apply(ctx, p)
-		if err != nil {
-			done := "no zone was changed"
-			if len(applied) > 0 {
-				done = "applied before: " + strings.Join(applied, ", ")
-			}
-			if errors.Is(err, providers.ErrChanged) || errors.Is(err, providers.ErrConflict) {
-				return withCode(ExitFailed, fmt.Errorf("pushing zone %s: %w (%s)", p.Zone, err, done))
-			}
-			fmt.Fprintf(s.Err, "dns: pushing zone %s failed: %v\n", p.Zone, err)
-			// The provider may have applied part of it: show what the zone holds.
-			if diffs, rerr := publish.Reread(ctx, prov, p); rerr == nil {
-				publish.WriteDiffs(s.Out, p.Zone, diffs)
-			}
-			return withCode(ExitFailed, fmt.Errorf("pushing zone %s: %w (%s)", p.Zone, err, done))
-		}
-		applied = append(applied, p.Zone)
-		diffs, err := publish.Reread(ctx, prov, p)
-		if err != nil {
-			return withCode(ExitFailed, fmt.Errorf("zone %s was pushed, but reading it again failed: %w", p.Zone, err))
-		}
-		if len(diffs) > 0 {
-			failed = true
-		}
-		publish.WriteDiffs(s.Out, p.Zone, diffs)
-	}
-	if failed {
-		return withCode(ExitFailed, errors.New("the zones read back differ from the plan (see above)"))
+	if err := publish.Push(ctx, s.Out, prov, plans); err != nil {
+		return withCode(ExitFailed, err)
 	}
 	fmt.Fprintf(s.Out, "Next: sendready check --wait %s\n", dnsArgs(opts))
 	return nil
@@ -213,16 +182,7 @@ func pushPlans(ctx context.Context, prov providers.Provider, plans []providers.P
 
 // dnsArgs repeats the --answers and --bundle arguments for a suggested
 // command line.
-func dnsArgs(opts *dnsOptions) string {
-	return "--answers " + shellQuote(opts.AnswersFile) + " --bundle " + shellQuote(opts.BundleDir)
-}
-
-func shellQuote(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`!*?[](){};&|<>~#") {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+func dnsArgs(opts *dnsOptions) string { return publish.Args(opts.AnswersFile, opts.BundleDir) }
 
 // confirm asks question on stderr and reads y or yes from stdin.
 func confirm(s Streams, question string) (bool, error) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -139,7 +138,8 @@ func runMigrate(ctx context.Context, opts *migrateOptions, s Streams) error {
 			return withCode(ExitFailed, err)
 		}
 	} else {
-		printSteps(s.Out, steps, st)
+		fmt.Fprintln(s.Out, "Migration to Office 365")
+		migrate.WriteChecklist(s.Out, steps, st)
 	}
 	for _, st := range steps {
 		if st.Status == migrate.StatusNext {
@@ -147,41 +147,4 @@ func runMigrate(ctx context.Context, opts *migrateOptions, s Streams) error {
 		}
 	}
 	return nil
-}
-
-// printSteps writes the checklist: ✓ done, → next (with its action and
-// check), · later.
-func printSteps(w io.Writer, steps []migrate.Step, st migrate.State) {
-	sym := map[migrate.Status]string{migrate.StatusDone: "✓", migrate.StatusNext: "→", migrate.StatusLater: "·", migrate.StatusSkipped: "-"}
-	fmt.Fprintln(w, "Migration to Office 365")
-	for _, s := range steps {
-		title := s.Title
-		if s.Inferred {
-			title += " (taken as done: a later step is)"
-		}
-		fmt.Fprintf(w, "%s %d  %s\n", sym[s.Status], s.N, title)
-		if s.Status == migrate.StatusNext {
-			if s.Detail != "" {
-				writeIndented(w, "     now:   ", s.Detail)
-			}
-			writeIndented(w, "     do:    ", s.Action)
-			writeIndented(w, "     check: ", s.Check)
-		}
-	}
-	for _, d := range st.Domains {
-		for _, e := range d.Errors {
-			fmt.Fprintf(w, "! %s: no answer: %s\n", d.Name, e)
-		}
-	}
-	done := 0
-	for _, s := range steps {
-		if s.Status == migrate.StatusDone || s.Status == migrate.StatusSkipped {
-			done++
-		}
-	}
-	if done == len(steps) {
-		fmt.Fprintln(w, "\nEvery step is done: mail relays through Office 365.")
-	} else {
-		fmt.Fprintf(w, "\n%d of %d steps done. Run this again after each step.\n", done, len(steps))
-	}
 }

@@ -3,10 +3,13 @@ package migrate
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/sendready/sendready/internal/shell"
 
 	"github.com/sendready/sendready/answers"
 	"github.com/sendready/sendready/generators/office365"
@@ -355,4 +358,66 @@ func (p planner) restoreTTL() Step {
 	}
 	s.Detail = strings.Join(det, "; ")
 	return s
+}
+
+// marks are the checklist's status marks.
+var marks = map[Status]string{StatusDone: "✓", StatusNext: "→", StatusLater: "·", StatusSkipped: "-"}
+
+// WriteChecklist writes the steps as a checklist: ✓ done, → next (with
+// what was seen, the action and the check), · later; then what could not be
+// looked at, and how many steps are done.
+func WriteChecklist(w io.Writer, steps []Step, st State) {
+	for _, s := range steps {
+		title := s.Title
+		if s.Inferred {
+			title += " (taken as done: a later step is)"
+		}
+		fmt.Fprintf(w, "%s %d  %s\n", marks[s.Status], s.N, title)
+		if s.Status == StatusNext {
+			if s.Detail != "" {
+				writeIndented(w, "     now:   ", s.Detail)
+			}
+			writeIndented(w, "     do:    ", s.Action)
+			writeIndented(w, "     check: ", s.Check)
+		}
+	}
+	if st.PostconfError != "" {
+		fmt.Fprintf(w, "! postconf: %s\n", st.PostconfError)
+	}
+	for _, d := range st.Domains {
+		for _, e := range d.Errors {
+			fmt.Fprintf(w, "! %s: no answer: %s\n", d.Name, e)
+		}
+	}
+	done := 0
+	for _, s := range steps {
+		if s.Status == StatusDone || s.Status == StatusSkipped {
+			done++
+		}
+	}
+	if done == len(steps) {
+		fmt.Fprintln(w, "\nEvery step is done: mail relays through Office 365.")
+	} else {
+		cmd := "sendready migrate office365"
+		if st.Paths.AnswersFile != "" {
+			cmd += " --answers " + shell.Quote(st.Paths.AnswersFile)
+		}
+		if st.Paths.BundleDir != "" {
+			cmd += " --bundle " + shell.Quote(st.Paths.BundleDir)
+		}
+		fmt.Fprintf(w, "\n%d of %d steps done. After each step, see what is next with\n  %s\n", done, len(steps), cmd)
+	}
+}
+
+// writeIndented writes text under a label, its later lines aligned with
+// the first.
+func writeIndented(w io.Writer, label, text string) {
+	pad := strings.Repeat(" ", len([]rune(label)))
+	for i, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		if i == 0 {
+			fmt.Fprintln(w, label+l)
+		} else {
+			fmt.Fprintln(w, pad+l)
+		}
+	}
 }

@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sendready/sendready/internal/shell"
+
 	"github.com/sendready/sendready/answers"
 	"github.com/sendready/sendready/providers"
 	"github.com/sendready/sendready/providers/cloudflare"
@@ -265,4 +267,50 @@ func WriteDiffs(w io.Writer, zone string, diffs []string) {
 	for _, d := range diffs {
 		fmt.Fprintf(w, "  %s\n", d)
 	}
+}
+
+// ErrReadBack: a pushed zone, read again, differs from its plan.
+var ErrReadBack = errors.New("publish: the zones read back differ from the plan")
+
+// Push applies each pending plan, reads its zone again and writes the
+// comparison to w. It stops at the first failure, saying which zones were
+// pushed before it; when the provider may have applied part of a zone, it
+// writes what the zone holds now.
+func Push(ctx context.Context, w io.Writer, prov providers.Provider, plans []providers.Plan) error {
+	var applied []string
+	differs := false
+	for _, p := range plans {
+		if !p.Pending() {
+			continue
+		}
+		if err := prov.Apply(ctx, p); err != nil {
+			done := "no zone was changed"
+			if len(applied) > 0 {
+				done = "applied before: " + strings.Join(applied, ", ")
+			}
+			if !errors.Is(err, providers.ErrChanged) && !errors.Is(err, providers.ErrConflict) {
+				if diffs, rerr := Reread(ctx, prov, p); rerr == nil {
+					WriteDiffs(w, p.Zone, diffs)
+				}
+			}
+			return fmt.Errorf("pushing zone %s: %w (%s)", p.Zone, err, done)
+		}
+		applied = append(applied, p.Zone)
+		diffs, err := Reread(ctx, prov, p)
+		if err != nil {
+			return fmt.Errorf("zone %s was pushed, but reading it again failed: %w", p.Zone, err)
+		}
+		differs = differs || len(diffs) > 0
+		WriteDiffs(w, p.Zone, diffs)
+	}
+	if differs {
+		return fmt.Errorf("%w (see above)", ErrReadBack)
+	}
+	return nil
+}
+
+// Args are the --answers and --bundle arguments of a suggested command
+// line, quoted for the shell where needed.
+func Args(answersFile, bundleDir string) string {
+	return "--answers " + shell.Quote(answersFile) + " --bundle " + shell.Quote(bundleDir)
 }

@@ -12,9 +12,11 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/term"
 
+	"github.com/sendready/sendready/answers"
 	"github.com/sendready/sendready/detect"
 	"github.com/sendready/sendready/dnscheck"
 	"github.com/sendready/sendready/generate"
+	"github.com/sendready/sendready/publish"
 	"github.com/sendready/sendready/tui/dashboard"
 	"github.com/sendready/sendready/tui/dnsrecords"
 )
@@ -91,11 +93,15 @@ func runAccessible(ctx context.Context, opts Options) (int, error) {
 	fmt.Fprintln(out, foundText(det))
 	fmt.Fprintln(out, "Every question has a default in [brackets]: press Enter to keep it.")
 
+	header := func(p page) {
+		n, total, name := d.step(p)
+		fmt.Fprintf(out, "\n== Step %d of %d: %s ==\n", n, total, name)
+	}
+
 	p := page{s: stateServer}
 	for {
 		for p.s != stateReview {
-			n, name := p.step()
-			fmt.Fprintf(out, "\n== Step %d of 9: %s ==\n", n, name)
+			header(p)
 			form := huh.NewForm(d.group(p)).WithAccessible(true).WithInput(in).WithOutput(out)
 			if err := form.RunWithContext(ctx); err != nil {
 				return quit(err)
@@ -125,7 +131,7 @@ func runAccessible(ctx context.Context, opts Options) (int, error) {
 			p = page{s: stateServer}
 			continue
 		}
-		fmt.Fprintln(out, "\n== Step 6 of 9: Review ==")
+		header(page{s: stateReview})
 		fmt.Fprint(out, reviewText(a, d.password() != "", warnings, opts, fileListText(files, created)))
 		write := true
 		confirm := huh.NewForm(huh.NewGroup(huh.NewConfirm().Title("Write the bundle to " + opts.BundleDir + "? (No goes back to the first question)").Value(&write))).
@@ -141,16 +147,26 @@ func runAccessible(ctx context.Context, opts Options) (int, error) {
 			continue
 		}
 
-		fmt.Fprintln(out, "\n== Step 7 of 9: Generate ==")
+		header(page{s: stateGenerate})
 		o, err := runGenerate(gopts, opts.AnswersPath)
 		if err != nil {
 			fmt.Fprintln(out, "✗ The bundle was not written: "+err.Error())
 			return exitFailed, err
 		}
 		fmt.Fprintf(out, "%s: %s\nAnswers saved to %s.\n", opts.BundleDir, o.res.Write.Summary(), opts.AnswersPath)
-		fmt.Fprintln(out, "\n== Step 8 of 9: DNS records ==")
+		header(page{s: stateRecords})
 		fmt.Fprint(out, dnsrecords.Plain(o.recs, a.DNS.Provider))
-		fmt.Fprintln(out, "\n== Step 9 of 9: Live checks ==")
+		if publishes(a.DNS.Provider) {
+			header(page{s: statePublish})
+			publishPlain(ctx, out, in, a, opts)
+		}
+		if isOffice365(a) {
+			header(page{s: stateMigrate})
+			fmt.Fprintln(out, "Looking at Postfix (postconf -n) and the domains' records…")
+			st := migrationState(opts)(ctx, a)
+			fmt.Fprint(out, "Migration to Office 365\n"+checklistText(migrationSteps(a, st, opts), st, opts))
+		}
+		header(page{s: stateDashboard})
 		rep := dashboard.Plain(ctx, out, dnscheck.New(opts.Check), o.exps, dashboard.Options{Now: opts.Now})
 		if rep.Status == dnscheck.StatusFail || rep.Status == dnscheck.StatusPending {
 			fmt.Fprintf(out, "\nChecks stopped before everything passed; run\n  sendready check --answers %s --bundle %s --wait\nto carry on.\n", opts.AnswersPath, opts.BundleDir)
@@ -160,4 +176,38 @@ func runAccessible(ctx context.Context, opts Options) (int, error) {
 		fmt.Fprintf(out, "Next: read %s/README.md, then install it as root: sendready apply --bundle %s\n", strings.TrimSuffix(opts.BundleDir, "/"), opts.BundleDir)
 		return exitOK, nil
 	}
+}
+
+// publishPlain plans every zone through the answers' provider, prints the
+// plan, and pushes it once the admin confirms.
+func publishPlain(ctx context.Context, out io.Writer, in io.Reader, a *answers.Answers, opts Options) {
+	later := "Later: sendready dns push " + dnsArgs(opts)
+	fmt.Fprintf(out, "Reading the zones through %s…\n", a.DNS.Provider)
+	res, err := planZones(ctx, providerOpener(opts), a, opts.AnswersPath, opts.BundleDir)
+	if err != nil {
+		fmt.Fprintf(out, "✗ Could not plan through %s: %v\n%s\n%s\n", a.DNS.Provider, err, publishHint(err), later)
+		return
+	}
+	fmt.Fprint(out, res.text())
+	switch n := res.conflicts(); {
+	case n > 0:
+		fmt.Fprintln(out, "✗ "+conflictText(n, opts))
+		return
+	case res.pending() == 0:
+		fmt.Fprintln(out, "Nothing to do: the zones hold every record of the bundle.")
+		return
+	}
+	push := false
+	confirm := huh.NewForm(huh.NewGroup(huh.NewConfirm().Title("Push these changes?").Value(&push))).
+		WithAccessible(true).WithInput(in).WithOutput(out)
+	if err := confirm.RunWithContext(ctx); err != nil || !push {
+		fmt.Fprintln(out, "Nothing was pushed. "+later)
+		return
+	}
+	fmt.Fprintf(out, "Pushing %d zone(s) through %s…\n", res.pending(), res.desc)
+	if err := publish.Push(ctx, out, res.prov, res.plans); err != nil {
+		fmt.Fprintf(out, "✗ The push failed: %v\n%s\n%s\n", err, publishHint(err), later)
+		return
+	}
+	fmt.Fprintln(out, "Pushed: every zone, read back, holds what the plan says.")
 }

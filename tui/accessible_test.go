@@ -16,6 +16,7 @@ import (
 	"github.com/sendready/sendready/answers"
 	"github.com/sendready/sendready/dnscheck"
 	"github.com/sendready/sendready/generate"
+	"github.com/sendready/sendready/publish"
 )
 
 // loopbackDNS starts a DNS server on 127.0.0.1 that knows nothing
@@ -45,6 +46,7 @@ func loopbackDNS(t *testing.T) string {
 // that the saved answers are the scripted ones and that the bundle is
 // what generate makes from them.
 func TestAccessibleFlow(t *testing.T) {
+	t.Setenv(publish.CloudflareTokenEnv, "")
 	opts := testOptions(t)
 	opts.Accessible = true
 	srv := loopbackDNS(t)
@@ -78,8 +80,8 @@ func TestAccessibleFlow(t *testing.T) {
 		"4", "1",
 		// Smarthost: host, port (keep 587), user, password, all destinations, SPF.
 		"relay.example.net", "", "bob", "s3cret-pw", "", "include:_spf.example.net",
-		// DNS provider: Cloudflare.
-		"2",
+		// DNS provider: Cloudflare; no token file (the environment variable, unset here).
+		"2", "",
 		// Write the bundle.
 		"y",
 	}, "\n") + "\n"
@@ -93,7 +95,8 @@ func TestAccessibleFlow(t *testing.T) {
 	if err != nil || code != 0 {
 		t.Fatalf("Run = %d, %v\n%s", code, err, out.String())
 	}
-	for _, s := range []string{"mail.example.com", "Step 6 of 9: Review", "is not a selector", "sasl_passwd", "Step 9 of 9", "_domainkey"} {
+	for _, s := range []string{"mail.example.com", "Step 6 of 10: Review", "is not a selector", "sasl_passwd", "Step 10 of 10: Live checks", "_domainkey",
+		"== Step 9 of 10: Publish ==", "cloudflare: no API token: set CLOUDFLARE_API_TOKEN"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("output lacks %q", s)
 		}

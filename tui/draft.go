@@ -75,6 +75,13 @@ type draft struct {
 	Networks      string
 
 	Provider string
+	// TokenFile is the Cloudflare API token file (dns.cloudflare.token_file):
+	// the token itself is never asked for.
+	TokenFile string
+	// DNSServer and TSIGFile are the RFC 2136 primary and its key file
+	// (dns.rfc2136.server, dns.rfc2136.tsig_key_file).
+	DNSServer string
+	TSIGFile  string
 }
 
 // domainDraft is one domain's settings.
@@ -147,6 +154,9 @@ func newDraft(a *answers.Answers, now time.Time) *draft {
 		d.Upstream = upstreamNone
 	}
 	d.Provider = cmpOr(a.DNS.Provider, answers.ProviderManual)
+	d.TokenFile = a.DNS.Cloudflare.TokenFile
+	d.DNSServer = a.DNS.RFC2136.Server
+	d.TSIGFile = a.DNS.RFC2136.TSIGKeyFile
 	return d
 }
 
@@ -279,6 +289,15 @@ func (d *draft) answers() *answers.Answers {
 		r.Upstream.Networks = splitList(d.Networks)
 	}
 	a.DNS.Provider = d.Provider
+	// The settings of the chosen provider come from its page; the other
+	// provider's stay as loaded.
+	switch d.Provider {
+	case answers.ProviderCloudflare:
+		a.DNS.Cloudflare.TokenFile = strings.TrimSpace(d.TokenFile)
+	case answers.ProviderRFC2136:
+		a.DNS.RFC2136.Server = strings.TrimSpace(d.DNSServer)
+		a.DNS.RFC2136.TSIGKeyFile = strings.TrimSpace(d.TSIGFile)
+	}
 	return &a
 }
 

@@ -24,10 +24,13 @@ const (
 	stateCert                   // connector certificate
 	stateUpstream               // upstream networks
 	stateDNS                    // DNS provider
+	stateDNSAccess              // the provider's settings (token file; server and TSIG key)
 	stateReview                 // every answer and file; confirm
 	stateGenerate               // writing the bundle
 	stateFailed                 // generation failed
 	stateRecords                // records to publish
+	statePublish                // plan and push through the provider
+	stateMigrate                // the Office 365 migration checklist
 	stateDashboard              // live checks
 	stateSummary                // the end
 )
@@ -39,29 +42,55 @@ type page struct {
 }
 
 // isForm reports whether the page is a huh form.
-func (p page) isForm() bool { return p.s >= stateServer && p.s <= stateDNS }
+func (p page) isForm() bool { return p.s >= stateServer && p.s <= stateDNSAccess }
 
-// step numbers the screens for the header: the nine steps.
-func (p page) step() (int, string) {
+// publishes reports whether provider publishes through an API: the wizard
+// then plans and pushes the records itself.
+func publishes(provider string) bool {
+	return provider == answers.ProviderCloudflare || provider == answers.ProviderRFC2136
+}
+
+// step numbers the screens for the header: the nine steps, plus
+// Publish when the provider has an API and the Office 365 checklist in
+// the Office 365 modes, before the live checks (always the last).
+func (d *draft) step(p page) (n, total int, name string) {
+	d.mu.Lock()
+	o365 := d.Mode == answers.ModeOffice365Connect || d.Mode == answers.ModeOffice365SMTPAuth
+	d.mu.Unlock()
+	pub := publishes(d.Provider)
+	total = 9
+	if pub {
+		total++
+	}
+	if o365 {
+		total++
+	}
 	switch p.s {
 	case stateDetect, stateWelcome:
-		return 1, "Welcome"
+		return 1, total, "Welcome"
 	case stateServer:
-		return 2, "Server"
+		return 2, total, "Server"
 	case stateDomains, stateDomain:
-		return 3, "Domains"
+		return 3, total, "Domains"
 	case stateTopology, stateRelay, stateCert, stateUpstream:
-		return 4, "Topology"
-	case stateDNS:
-		return 5, "DNS provider"
+		return 4, total, "Topology"
+	case stateDNS, stateDNSAccess:
+		return 5, total, "DNS provider"
 	case stateReview:
-		return 6, "Review"
+		return 6, total, "Review"
 	case stateGenerate, stateFailed:
-		return 7, "Generate"
+		return 7, total, "Generate"
 	case stateRecords:
-		return 8, "DNS records"
+		return 8, total, "DNS records"
+	case statePublish:
+		return 9, total, "Publish"
+	case stateMigrate:
+		if pub {
+			return 10, total, "Office 365 migration"
+		}
+		return 9, total, "Office 365 migration"
 	}
-	return 9, "Live checks"
+	return total, total, "Live checks"
 }
 
 // next is the page after p, given the answers so far.
@@ -99,6 +128,11 @@ func (d *draft) next(p page) page {
 	case stateUpstream:
 		return page{s: stateDNS}
 	case stateDNS:
+		if publishes(d.Provider) {
+			return page{s: stateDNSAccess}
+		}
+		return page{s: stateReview}
+	case stateDNSAccess:
 		return page{s: stateReview}
 	}
 	return p
@@ -121,6 +155,8 @@ func (d *draft) group(p page) *huh.Group {
 		return certGroup(d)
 	case stateUpstream:
 		return upstreamGroup(d)
+	case stateDNSAccess:
+		return dnsAccessGroup(d)
 	}
 	return dnsGroup(d)
 }
@@ -145,6 +181,8 @@ func (d *draft) pageFor(path string) page {
 		return page{s: stateTopology}
 	case strings.HasPrefix(path, "relay"):
 		return page{s: stateRelay}
+	case (strings.HasPrefix(path, "dns.rfc2136") || strings.HasPrefix(path, "dns.cloudflare")) && publishes(d.Provider):
+		return page{s: stateDNSAccess}
 	}
 	return page{s: stateDNS}
 }

@@ -112,7 +112,7 @@ func newDriver(t *testing.T, opts Options) *driver {
 
 // busy reports an I/O Cmd the model waits for.
 func (d *driver) busy() bool {
-	return d.m.page.s == stateDetect || d.m.page.s == stateGenerate || d.m.rendering
+	return d.m.spinning()
 }
 
 func (d *driver) send(msg tea.Msg) {

@@ -60,6 +60,8 @@ type model struct {
 	records   dnsrecords.Model
 	dash      dashboard.Model
 	dashReady bool
+	pub       publishScreen
+	mig       migrateScreen
 
 	width, height int
 	confirmQuit   bool
@@ -79,7 +81,8 @@ func newModel(ctx context.Context, opts Options) *model {
 	}
 	vp := viewport.New()
 	vp.SoftWrap = true
-	return &model{ctx: ctx, opts: opts, d: d, st: st, spin: sp, width: 80, height: 24, vp: vp}
+	return &model{ctx: ctx, opts: opts, d: d, st: st, spin: sp, width: 80, height: 24, vp: vp,
+		pub: newPublishScreen(), mig: newMigrateScreen()}
 }
 
 // Init starts detection.
@@ -119,15 +122,34 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case generateDoneMsg:
 		return m.generated(msg)
+	case planDoneMsg:
+		return m.planDone(msg)
+	case pushDoneMsg:
+		return m.pushDone(msg)
+	case migrateDoneMsg:
+		return m.migrateDone(msg)
 	case spinner.TickMsg:
 		var cmd tea.Cmd
 		m.spin, cmd = m.spin.Update(msg)
-		if m.page.s == stateDetect || m.page.s == stateGenerate || m.rendering {
+		if m.spinning() {
 			return m, cmd
 		}
 		return m, nil
 	}
 	return m.updateScreen(msg)
+}
+
+// spinning reports a screen waiting for I/O, with the spinner on show.
+func (m *model) spinning() bool {
+	switch m.page.s {
+	case stateDetect, stateGenerate:
+		return true
+	case statePublish:
+		return m.pub.phase == pubPlanning || m.pub.phase == pubPushing
+	case stateMigrate:
+		return m.mig.busy
+	}
+	return m.rendering
 }
 
 // globalKey handles the quit confirmation, Ctrl-C, q and Esc.
@@ -187,7 +209,15 @@ func (m *model) quitNow(code int) (tea.Model, tea.Cmd) {
 // back goes to the previous page, keeping every answer.
 func (m *model) back() tea.Cmd {
 	switch m.page.s {
-	case stateDashboard:
+	case statePublish:
+		if m.pub.phase == pubPushing {
+			return nil
+		}
+		m.pub.seq++
+		m.page = page{s: stateRecords}
+		return nil
+	case stateMigrate, stateDashboard:
+		m.mig.seq++
 		m.page = page{s: stateRecords}
 		return nil
 	case stateFailed:
@@ -242,6 +272,8 @@ func (m *model) resize() tea.Cmd {
 	m.vp.SetWidth(m.width)
 	m.vp.SetHeight(h)
 	m.setReviewContent()
+	m.setPublishContent()
+	m.setMigrateContent()
 	sz := tea.WindowSizeMsg{Width: m.width, Height: h}
 	if m.page.s >= stateRecords {
 		var cmd tea.Cmd
@@ -280,11 +312,15 @@ func (m *model) updateScreen(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case m.page.s == stateRecords:
 		if k, ok := msg.(tea.KeyPressMsg); ok && k.String() == "enter" {
-			return m, m.startDashboard()
+			return m, m.leaveRecords()
 		}
 		var cmd tea.Cmd
 		m.records, cmd = m.records.Update(msg)
 		return m, cmd
+	case m.page.s == statePublish:
+		return m.updatePublish(msg)
+	case m.page.s == stateMigrate:
+		return m.updateMigrate(msg)
 	case m.page.s == stateDashboard:
 		var cmd tea.Cmd
 		m.dash, cmd = m.dash.Update(msg)
@@ -316,8 +352,8 @@ func (m *model) View() tea.View {
 }
 
 func (m *model) render() string {
-	n, name := m.page.step()
-	header := m.st.title.Render("sendready") + m.st.dim.Render(fmt.Sprintf("  step %d of 9 · %s", n, name))
+	n, total, name := m.d.step(m.page)
+	header := m.st.title.Render("sendready") + m.st.dim.Render(fmt.Sprintf("  step %d of %d · %s", n, total, name))
 	var body, help string
 	switch {
 	case m.confirmQuit:
@@ -333,7 +369,11 @@ func (m *model) render() string {
 	case m.page.s == stateFailed:
 		body, help = m.failedView()
 	case m.page.s == stateRecords:
-		body, help = m.records.View(), "enter start the live checks · q quit"
+		body, help = m.records.View(), "enter "+m.recordsNext()+" · q quit"
+	case m.page.s == statePublish:
+		body, help = m.publishView()
+	case m.page.s == stateMigrate:
+		body, help = m.migrateView()
 	case m.page.s == stateDashboard:
 		body, help = m.dash.View(), "q stop checking · esc records · ctrl+c quit"
 	default:
@@ -344,6 +384,17 @@ func (m *model) render() string {
 	lines = append(lines, "")
 	body = clip(body, m.bodyHeight())
 	return strings.Join(lines, "\n") + "\n" + body + "\n" + m.st.dim.Render(truncate(help, m.width))
+}
+
+// recordsNext names the screen after the records.
+func (m *model) recordsNext() string {
+	switch {
+	case m.checked != nil && publishes(m.checked.DNS.Provider):
+		return "publish through " + m.checked.DNS.Provider
+	case m.checked != nil && isOffice365(m.checked):
+		return "the Office 365 checklist"
+	}
+	return "start the live checks"
 }
 
 // bannerLines are the review's problems about this page, one line each.

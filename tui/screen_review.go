@@ -12,6 +12,7 @@ import (
 	"github.com/sendready/sendready/answers"
 	"github.com/sendready/sendready/generate"
 	"github.com/sendready/sendready/generators"
+	"github.com/sendready/sendready/publish"
 )
 
 // enterReview validates everything; a refused answer sends the admin to
@@ -163,6 +164,13 @@ func reviewText(a *answers.Answers, password bool, warnings []answers.Problem, o
 	}
 	row("Relays for others", up)
 	row("DNS provider", a.DNS.Provider)
+	switch a.DNS.Provider {
+	case answers.ProviderRFC2136:
+		row("Primary server", a.DNS.RFC2136.Server)
+		row("TSIG key file", a.DNS.RFC2136.TSIGKeyFile+" (read when publishing)")
+	case answers.ProviderCloudflare:
+		row("API token", cmpOr(a.DNS.Cloudflare.TokenFile, "from $"+publish.CloudflareTokenEnv)+" (read when publishing)")
+	}
 	if len(warnings) > 0 {
 		b.WriteString("Warnings\n")
 		for _, w := range warnings {

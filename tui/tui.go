@@ -1,7 +1,9 @@
 // Package tui is the wizard: one root model with a state per screen, huh
-// forms for the questions, and the dnsrecords and dashboard screens. It holds
-// no mail or DNS logic of its own: answers, generate and dnscheck do the
-// work, in tea.Cmds.
+// forms for the questions, and the dnsrecords and dashboard screens, with
+// publishing through the DNS provider (Cloudflare, RFC 2136) and the Office
+// 365 migration checklist between them. It holds no mail or DNS logic of its
+// own: answers, generate, publish, migrate and dnscheck do the work, in
+// tea.Cmds.
 package tui
 
 import (
@@ -48,6 +50,11 @@ type Options struct {
 	System detect.System
 	// Color is false under NO_COLOR or TERM=dumb.
 	Color bool
+
+	// openProvider and detectMigration replace publish.Open and
+	// migrate.Detect in tests (nil: the real ones).
+	openProvider    opener
+	detectMigration migrationDetector
 }
 
 // Run runs the wizard until the admin finishes or quits. It returns the

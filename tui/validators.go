@@ -179,3 +179,32 @@ func validNetworks(s string) error {
 	a := &answers.Answers{Relay: answers.Relay{Upstream: answers.Upstream{Networks: nets}}}
 	return problemAt(a, "relay.upstream.networks")
 }
+
+// validDNSServer checks the RFC 2136 primary server (dns.rfc2136.server):
+// an address, with a port unless it is 53.
+func validDNSServer(s string) error {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return errors.New("is empty — write the address of the primary server that takes the updates, like 192.0.2.53 or 192.0.2.53:5353")
+	}
+	a := &answers.Answers{DNS: answers.DNS{Provider: answers.ProviderRFC2136, RFC2136: answers.RFC2136{Server: s}}}
+	return problemAt(a, "dns.rfc2136.server")
+}
+
+// validTSIGFile checks that a TSIG key file is named
+// (dns.rfc2136.tsig_key_file); the file is read when pushing.
+func validTSIGFile(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("is empty — give the file with the key the server takes updates signed with (tsig-keygen's output, or one line algorithm:name:secret)")
+	}
+	return nil
+}
+
+// validTokenFile checks the Cloudflare API token file
+// (dns.cloudflare.token_file); empty means the environment variable.
+func validTokenFile(s string) error {
+	if strings.ContainsAny(s, "\n\r") {
+		return errors.New("is not a file path — give the path of a file holding the token, not the token")
+	}
+	return nil
+}
