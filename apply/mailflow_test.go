@@ -19,16 +19,11 @@ package apply_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"net/mail"
 	"net/smtp"
@@ -45,7 +40,6 @@ import (
 
 	"github.com/emersion/go-msgauth/dkim"
 	"github.com/emersion/go-msgauth/dmarc"
-	"github.com/miekg/dns"
 
 	"github.com/sendready/sendready/answers"
 	"github.com/sendready/sendready/apply"
@@ -267,30 +261,6 @@ func (e *mfEnv) mfSend(t *testing.T, subject string, extra ...string) {
 	}
 }
 
-// mfLookupTXT asks the loopback Knot (never the system resolver) and
-// joins each record's strings.
-func mfLookupTXT(server string) func(string) ([]string, error) {
-	return func(name string) ([]string, error) {
-		m := new(dns.Msg)
-		m.SetQuestion(dns.Fqdn(name), dns.TypeTXT)
-		c := &dns.Client{Net: "tcp", Timeout: 5 * time.Second}
-		r, _, err := c.Exchange(m, server)
-		if err != nil {
-			return nil, err
-		}
-		if r.Rcode != dns.RcodeSuccess {
-			return nil, fmt.Errorf("%s: %s", name, dns.RcodeToString[r.Rcode])
-		}
-		var out []string
-		for _, rr := range r.Answer {
-			if txt, ok := rr.(*dns.TXT); ok {
-				out = append(out, strings.Join(txt.Txt, ""))
-			}
-		}
-		return out, nil
-	}
-}
-
 // mfSigTags parses the tags of every DKIM-Signature header of msg.
 func mfSigTags(t *testing.T, msg []byte) []map[string]string {
 	t.Helper()
@@ -331,7 +301,7 @@ func mfOrgDomain(d string) string {
 // It also checks the verification can fail: a changed body must not verify.
 func mfVerify(t *testing.T, msg []byte, knot string, algs ...string) {
 	t.Helper()
-	lookup := mfLookupTXT(knot)
+	lookup := testdaemons.LookupTXT(knot)
 	sigs := mfSigTags(t, msg)
 	var got []string
 	for _, s := range sigs {
@@ -454,47 +424,6 @@ func (e *mfEnv) mfPostconfH(t *testing.T, name string) string {
 	return strings.TrimSpace(e.pf.Postconf(t, "-h", name))
 }
 
-// mfCert writes a certificate for name, signed by itself, and its key.
-func mfCert(t *testing.T, certFile, keyFile, name string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: name},
-		DNSNames:     []string{name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []struct {
-		path string
-		data []byte
-		mode os.FileMode
-	}{
-		{certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644},
-		{keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600},
-	} {
-		if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(f.path, f.data, f.mode); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // TestMailflowDirect: direct sending. A message sent to the installed
 // Postfix reaches the internet (smtp-sink) with a DKIM signature from the
 // installed OpenDKIM that verifies against the generated zone and is
@@ -553,7 +482,7 @@ func TestMailflowOffice365(t *testing.T) {
 				// The certificate the admin obtained (the bundle references
 				// it, it does not ship it), at the paths the answers give.
 				if c := e.a.Relay.Office365.Certificate; c.CertFile != "" {
-					mfCert(t, layout.Join(e.root, c.CertFile), layout.Join(e.root, c.KeyFile), c.Name)
+					testdaemons.SelfSignedCert(t, layout.Join(e.root, c.CertFile), layout.Join(e.root, c.KeyFile), c.Name)
 				}
 			})
 			if got, want := e.mfPostconfH(t, "relayhost"), "[example-test.mail.protection.outlook.com]:25"; got != want {
@@ -712,7 +641,7 @@ func TestMailflowRelay(t *testing.T) {
 		// The distribution's snakeoil certificate (package ssl-cert) that
 		// the generated smtpd_tls_cert_file names.
 		serverCert = layout.Join(e.root, "/etc/ssl/certs/ssl-cert-snakeoil.pem")
-		mfCert(t, serverCert, layout.Join(e.root, "/etc/ssl/private/ssl-cert-snakeoil.key"), e.a.Server.Hostname)
+		testdaemons.SelfSignedCert(t, serverCert, layout.Join(e.root, "/etc/ssl/private/ssl-cert-snakeoil.key"), e.a.Server.Hostname)
 		// Debian's postfix package makes /var/spool/postfix/etc (0755),
 		// where the sasldb goes.
 		if err := os.MkdirAll(filepath.Dir(e.l.SASLDBFile), 0o755); err != nil {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/rand"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
-	"github.com/miekg/dns"
 
 	"github.com/sendready/sendready/answers"
 	"github.com/sendready/sendready/dkimkeys"
@@ -237,30 +235,6 @@ func withResolver(t *testing.T, conf, unbound string) string {
 	return cp
 }
 
-// lookupTXT asks server directly (never the system resolver) and joins
-// each record's strings.
-func lookupTXT(server string) func(string) ([]string, error) {
-	return func(name string) ([]string, error) {
-		m := new(dns.Msg)
-		m.SetQuestion(dns.Fqdn(name), dns.TypeTXT)
-		c := &dns.Client{Net: "tcp", Timeout: 5 * time.Second}
-		r, _, err := c.Exchange(m, server)
-		if err != nil {
-			return nil, err
-		}
-		if r.Rcode != dns.RcodeSuccess {
-			return nil, fmt.Errorf("%s: %s", name, dns.RcodeToString[r.Rcode])
-		}
-		var out []string
-		for _, rr := range r.Answer {
-			if txt, ok := rr.(*dns.TXT); ok {
-				out = append(out, strings.Join(txt.Txt, ""))
-			}
-		}
-		return out, nil
-	}
-}
-
 // signAndVerify signs a message with the signer's generated key (go-msgauth)
 // and verifies it against the DKIM record Knot serves.
 func signAndVerify(t *testing.T, res Result, s answers.Signer, server string) {
@@ -287,7 +261,7 @@ func signAndVerify(t *testing.T, res Result, s answers.Signer, server string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vs, err := dkim.VerifyWithOptions(bytes.NewReader(signed.Bytes()), &dkim.VerifyOptions{LookupTXT: lookupTXT(server)})
+	vs, err := dkim.VerifyWithOptions(bytes.NewReader(signed.Bytes()), &dkim.VerifyOptions{LookupTXT: testdaemons.LookupTXT(server)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +270,7 @@ func signAndVerify(t *testing.T, res Result, s answers.Signer, server string) {
 	}
 	// A tampered body must fail: the check above can fail.
 	tampered := bytes.Replace(signed.Bytes(), []byte("Hello."), []byte("Hullo."), 1)
-	vs, err = dkim.VerifyWithOptions(bytes.NewReader(tampered), &dkim.VerifyOptions{LookupTXT: lookupTXT(server)})
+	vs, err = dkim.VerifyWithOptions(bytes.NewReader(tampered), &dkim.VerifyOptions{LookupTXT: testdaemons.LookupTXT(server)})
 	if err != nil || len(vs) != 1 || vs[0].Err == nil {
 		t.Errorf("%s: tampered message verified: %v %+v", s.KeyName(), err, vs)
 	}
@@ -306,7 +280,7 @@ func signAndVerify(t *testing.T, res Result, s answers.Signer, server string) {
 // signer holds exactly the public key from the answers.
 func assertExternalKey(t *testing.T, a *answers.Answers, s answers.Signer, server string) {
 	t.Helper()
-	txts, err := lookupTXT(server)(s.KeyName())
+	txts, err := testdaemons.LookupTXT(server)(s.KeyName())
 	if err != nil || len(txts) != 1 {
 		t.Fatalf("%s: %v %v", s.KeyName(), txts, err)
 	}

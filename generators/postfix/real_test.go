@@ -2,16 +2,10 @@ package postfix
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/smtp"
 	"net/textproto"
 	"os"
@@ -22,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sendready/sendready/answers"
 	"github.com/sendready/sendready/generators"
@@ -142,34 +135,6 @@ func postconfN(t *testing.T, pf *testdaemons.Postfix) map[string]string {
 	return got
 }
 
-// selfSigned writes a self-signed certificate for name and its key.
-func selfSigned(t *testing.T, certFile, keyFile, name string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: name},
-		DNSNames:     []string{name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
-	writeFile(t, keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600)
-}
-
 // TestReal installs every topology into a private Postfix:
 // postfix check must pass and postconf -n must show every value we set.
 //
@@ -187,11 +152,11 @@ func TestReal(t *testing.T) {
 				l := in.Layout
 				// Files the configuration references.
 				if c := in.Answers.Relay.Office365.Certificate; c.CertFile != "" {
-					selfSigned(t, sysPath(l, c.CertFile), sysPath(l, c.KeyFile), c.Name)
+					testdaemons.SelfSignedCert(t, sysPath(l, c.CertFile), sysPath(l, c.KeyFile), c.Name)
 				}
 				if in.Answers.Relay.Upstream.SASL {
 					cert, key := serverCert(l)
-					selfSigned(t, cert, key, in.Answers.Server.Hostname)
+					testdaemons.SelfSignedCert(t, cert, key, in.Answers.Server.Hostname)
 				}
 				ap := install(t, pf, in, nil)
 				if out, err := ap.pf.Check(); err != nil {
@@ -260,7 +225,7 @@ func TestRealSASL(t *testing.T) {
 	in := input(a, answers.DistroDebian, root, "")
 	l := in.Layout
 	cert, key := serverCert(l)
-	selfSigned(t, cert, key, a.Server.Hostname)
+	testdaemons.SelfSignedCert(t, cert, key, a.Server.Hostname)
 	port := testdaemons.FreePort(t)
 	listen := fmt.Sprintf("127.0.0.1:%d", port)
 	ap := install(t, pf, in, func(s []Service) {
