@@ -3,14 +3,14 @@ package dnscheck
 import (
 	"context"
 	"crypto"
-	"crypto/x509"
-	"encoding/pem"
 	"net/netip"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sendready/sendready/dkimkeys"
 
 	"github.com/miekg/dns"
 
@@ -24,11 +24,7 @@ func loadTestKey(t testing.TB, name string) crypto.PublicKey {
 	if err != nil {
 		t.Fatal(err)
 	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		t.Fatalf("%s: no PEM block", name)
-	}
-	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	k, err := dkimkeys.ParsePublic(string(data))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}

@@ -6,12 +6,13 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sendready/sendready/dkimkeys"
 )
 
 // loadKey reads a PEM public key from testdata.
@@ -21,17 +22,12 @@ func loadKey(t *testing.T, name string) crypto.PublicKey {
 	if err != nil {
 		t.Fatal(err)
 	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		t.Fatalf("%s: no PEM block", name)
-	}
-	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	k, err := dkimkeys.ParsePublic(string(data))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return k
 }
-
 func TestDKIMKeys(t *testing.T) {
 	rsaKey := loadKey(t, "rsa1024.pub.pem").(*rsa.PublicKey)
 	edKey := loadKey(t, "ed25519.pub.pem").(ed25519.PublicKey)

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sendready/sendready/dkimkeys"
+
 	"github.com/sendready/sendready/internal/goldenfile"
 
 	"github.com/miekg/dns"
@@ -33,11 +35,7 @@ func loadKey(t *testing.T, name string) crypto.PublicKey {
 	if err != nil {
 		t.Fatal(err)
 	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		t.Fatalf("%s: no PEM block", name)
-	}
-	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	k, err := dkimkeys.ParsePublic(string(data))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sendready/sendready/tui/internal/tuitest"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
@@ -88,25 +90,6 @@ func greenReport() dnscheck.Report {
 		}
 	}
 	return rep
-}
-
-func key(s string) tea.KeyPressMsg {
-	switch s {
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	case "home":
-		return tea.KeyPressMsg{Code: tea.KeyHome}
-	case "end":
-		return tea.KeyPressMsg{Code: tea.KeyEnd}
-	case "pgdown":
-		return tea.KeyPressMsg{Code: tea.KeyPgDown}
-	case "pgup":
-		return tea.KeyPressMsg{Code: tea.KeyPgUp}
-	}
-	r := []rune(s)[0]
-	return tea.KeyPressMsg{Code: r, Text: s}
 }
 
 // clock is a fake clock for Options.Now.
@@ -639,3 +622,5 @@ func TestControlCharactersFromDNS(t *testing.T) {
 		t.Errorf("control characters reach plain output: %q", buf.String())
 	}
 }
+
+func key(s string) tea.KeyPressMsg { return tuitest.Key(s) }

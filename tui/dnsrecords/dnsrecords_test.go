@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sendready/sendready/tui/internal/tuitest"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
@@ -16,24 +18,6 @@ import (
 
 	"github.com/sendready/sendready/records"
 )
-
-func key(s string) tea.KeyPressMsg {
-	switch s {
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	case "home":
-		return tea.KeyPressMsg{Code: tea.KeyHome}
-	case "end":
-		return tea.KeyPressMsg{Code: tea.KeyEnd}
-	case "pgdown":
-		return tea.KeyPressMsg{Code: tea.KeyPgDown}
-	case "pgup":
-		return tea.KeyPressMsg{Code: tea.KeyPgUp}
-	}
-	return tea.KeyPressMsg{Code: []rune(s)[0], Text: s}
-}
 
 func view(m Model) string { return ansi.Strip(m.View()) }
 
@@ -460,3 +444,5 @@ func TestSeveralZones(t *testing.T) {
 		t.Errorf("cloudflare, two zones, no PTR:\n%s", text)
 	}
 }
+
+func key(s string) tea.KeyPressMsg { return tuitest.Key(s) }
